@@ -1,0 +1,197 @@
+/*
+ * cli_status.c - `hapair status`: ask the local agent (or witness) over
+ * its control socket and print a table a person reads at a glance, or
+ * the JSON document as is with --json.
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "conf.h"
+#include "ctl.h"
+
+enum { STATUS_TIMEOUT_MS = 2000 };
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(j) ? j->valuestring : "-";
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(j) ? j->valuedouble : 0;
+}
+
+static int flag(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static void print_ago(double ms)
+{
+	if (ms < 10000)
+		printf("%.0f ms ago", ms);
+	else
+		printf("%.1f s ago", ms / 1000);
+}
+
+static void print_node_line(const char *label, const cJSON *n)
+{
+	const cJSON *heard;
+
+	if (!n)
+		return;
+	heard = cJSON_GetObjectItemCaseSensitive(n, "last_heard_ms_ago");
+	printf("%-9s %s (%s): ", label, str(n, "name"), str(n, "address"));
+	if (cJSON_GetObjectItemCaseSensitive(n, "role"))
+		printf("%s, ", str(n, "role"));
+	printf("%s", flag(n, "reachable") ? "reachable" : "UNREACHABLE");
+	if (cJSON_IsNumber(heard)) {
+		printf(", heard ");
+		print_ago(heard->valuedouble);
+	} else {
+		printf(", never heard");
+	}
+	printf("\n");
+}
+
+static void print_table(const cJSON *s)
+{
+	const cJSON *lc = cJSON_GetObjectItemCaseSensitive(s, "last_change");
+	const char *role = str(s, "role");
+
+	printf("cluster   %s, term %.0f, quorum %s\n", str(s, "cluster"),
+	       num(s, "term"), str(s, "quorum"));
+	printf("node      %s: %s", str(s, "node"), role);
+	if (!strcmp(role, "primary"))
+		printf(", lease %.0f ms left", num(s, "lease_left_ms"));
+	else if (strcmp(role, "witness") && num(s, "promise_left_ms") > 0)
+		printf(", following (promise %.0f ms left)",
+		       num(s, "promise_left_ms"));
+	printf(", %s%s\n", flag(s, "healthy") ? "healthy" : "CHECKS FAIL",
+	       flag(s, "paused") ? ", PAUSED" : "");
+	printf("primary   %s\n", str(s, "primary"));
+	print_node_line("peer", cJSON_GetObjectItemCaseSensitive(s, "peer"));
+	print_node_line("witness",
+			cJSON_GetObjectItemCaseSensitive(s, "witness"));
+	print_node_line("node 1", cJSON_GetObjectItemCaseSensitive(s, "node_1"));
+	print_node_line("node 2", cJSON_GetObjectItemCaseSensitive(s, "node_2"));
+	if (cJSON_GetObjectItemCaseSensitive(s, "failover_possible")) {
+		if (flag(s, "failover_possible"))
+			printf("failover  possible\n");
+		else
+			printf("failover  NOT possible: %s\n",
+			       str(s, "failover_blocked_by"));
+	}
+	if (lc) {
+		printf("changed   ");
+		print_ago(num(lc, "ago_ms"));
+		printf(" (%s)\n", str(lc, "why"));
+	}
+}
+
+/* The socket to ask: the named node's, the witness's, or - with neither
+ * given - the one node socket that exists on this host. */
+static int pick_socket(const struct conf *c, const char *node, int witness,
+		       char *path, size_t cap)
+{
+	int found = 0;
+
+	if (witness || node) {
+		snprintf(path, cap, "%s/%s.sock", c->run_dir,
+			 witness ? "witness" : node);
+		return 0;
+	}
+	for (int i = 0; i < CONF_NODES; i++) {
+		char p[CONF_PATH_MAX + 80];
+
+		snprintf(p, sizeof(p), "%s/%s.sock", c->run_dir,
+			 c->nodes[i].name);
+		if (access(p, F_OK) == 0) {
+			snprintf(path, cap, "%s", p);
+			found++;
+		}
+	}
+	if (found == 1)
+		return 0;
+	fprintf(stderr, "hapair status: %s; say which with --node NAME (or "
+		"--witness)\n", found ? "both nodes run on this host" :
+		"no agent socket found in the run_dir");
+	return -1;
+}
+
+int status_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "witness", no_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_path = "/etc/hapair/hapair.conf", *node = NULL;
+	int json = 0, witness = 0, c, rc = 1;
+	char path[CONF_PATH_MAX + 80], *reply = NULL;
+	struct conf *conf = calloc(1, sizeof(*conf));
+	struct conf_errors errs;
+	struct hp_err err;
+	cJSON *doc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:n:wj", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf_path = optarg; break;
+		case 'n': node = optarg; break;
+		case 'w': witness = 1; break;
+		case 'j': json = 1; break;
+		default:
+			fprintf(stderr, "usage: hapair status [-c CONFIG] "
+				"[--node NAME | --witness] [--json]\n");
+			goto out;
+		}
+	}
+	if (!conf)
+		goto out;
+	if (conf_load(conf_path, conf, &errs)) {
+		for (int i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		goto out;
+	}
+	if (node && !conf_node_by_name(conf, node)) {
+		fprintf(stderr, "hapair status: no [node %s] in %s\n", node,
+			conf_path);
+		goto out;
+	}
+	if (pick_socket(conf, node, witness, path, sizeof(path)))
+		goto out;
+	if (ctl_request(path, "status", STATUS_TIMEOUT_MS, &reply, &err)) {
+		fprintf(stderr, "hapair status: %s\n", err.msg);
+		goto out;
+	}
+	if (json) {
+		fputs(reply, stdout);
+		rc = 0;
+		goto out;
+	}
+	doc = cJSON_Parse(reply);
+	if (!doc) {
+		fprintf(stderr, "hapair status: the agent answered something "
+			"that is not JSON: %.80s\n", reply);
+		goto out;
+	}
+	print_table(doc);
+	cJSON_Delete(doc);
+	rc = 0;
+out:
+	free(reply);
+	free(conf);
+	return rc;
+}

@@ -1,0 +1,901 @@
+/*
+ * elect.c - election and lease state machine.  PURE: no I/O, no clock,
+ * no randomness, no globals.  One function, elect_step(), turns
+ * (state, event, now) into (next state, ordered actions).
+ *
+ * Voters: agent 1, agent 2 and the witness (id 3).  A majority is two;
+ * with quorum = none it is one (keepalived-like, unsafe on partitions).
+ *
+ *                 EV_START
+ *                    |
+ *                    v
+ *   +---------->  STANDBY  --(election_at, eligible)-->  PRECANDIDATE
+ *   |               ^   ^                                 |   |
+ *   |               |   +------(heartbeat of term T)------+   |
+ *   |               |                         pre-vote majority:
+ *   |               |                   term+1, vote self, persist
+ *   |   (round timeout, heartbeat,                            |
+ *   |    higher term)                                         v
+ *   |               +------------------------------------ CANDIDATE
+ *   |                                                         |
+ *   |                                             vote majority
+ *   |                                                         v
+ *   +--(lease expired: FENCE | higher term: FENCE |       PRIMARY
+ *       unhealthy / switchover: FENCE + STEP_DOWN)-----------+
+ *
+ *   WITNESS: voter only; never leaves this state.
+ *
+ * Transitions and the branch that makes each:
+ *   START          -> STANDBY/WITNESS  on_start(): demote, restart grace
+ *   STANDBY        -> PRECANDIDATE     tick(): election_at passed and
+ *                                      eligible() (healthy, not paused,
+ *                                      grace over, own promise expired)
+ *   PRECANDIDATE   -> CANDIDATE        on_prevote_reply(): majority
+ *   CANDIDATE      -> PRIMARY          on_vote_reply(): majority
+ *   CANDIDATE      -> STANDBY          tick(): round deadline passed
+ *   PRE/CANDIDATE  -> STANDBY          on_heartbeat(): a primary exists
+ *   PRIMARY        -> STANDBY          expire_lease(): now >= lease_end
+ *                                      adopt_term(): newer term seen
+ *                                      step_down(): unhealthy/switchover
+ *
+ * What is true in each state (elect_invariant_violation() checks it
+ * after every step in the unit tests):
+ *   PRIMARY:   leader == self, voted_for == self, lease_end_ms > 0.
+ *   CANDIDATE: voted_for == self.
+ *   WITNESS:   conf.witness, never a leader.
+ *   any voter: promise_until_ms <= now + promise; a promise is to one
+ *              node in one term.
+ *
+ * Voter rules (DESIGN.md, Safety):
+ *   - Acking HEARTBEAT(T) from P promises: no (pre-)vote for anyone else
+ *     until now + L*(1+d).  Granting a vote is the same promise.
+ *   - At most one vote per term, persisted before the reply.
+ *   - A refused request never raises the voter's term.
+ *   - No vote for L*(1+d) after start (promises lived in memory only).
+ *   - A witness votes only for a node its persisted record says is in
+ *     sync; an agent only for a candidate whose data is not behind its own.
+ */
+#include "elect.h"
+
+#include <string.h>
+
+enum { MAJORITY_WITNESS = 2, MAJORITY_NONE = 1 };
+
+static uint8_t bit(uint8_t id)
+{
+	return (uint8_t)(1u << id);
+}
+
+static int popcount8(uint8_t v)
+{
+	int n = 0;
+
+	for (; v; v &= (uint8_t)(v - 1))
+		n++;
+	return n;
+}
+
+uint64_t elect_lease_ms(const struct elect_conf *c)
+{
+	return c->lease_ms - (uint64_t)c->lease_ms * c->drift_ppm / 1000000;
+}
+
+uint64_t elect_promise_ms(const struct elect_conf *c)
+{
+	return c->lease_ms + (uint64_t)c->lease_ms * c->drift_ppm / 1000000;
+}
+
+static uint8_t peer_id(const struct elect *st)
+{
+	return st->conf.self == 1 ? 2 : 1;
+}
+
+static int majority(const struct elect *st)
+{
+	return st->conf.quorum_none ? MAJORITY_NONE : MAJORITY_WITNESS;
+}
+
+/* ---- action helpers ------------------------------------------------ */
+
+static struct elect_action *push(struct elect_actions *out,
+				 enum elect_act_type type, enum elect_why why)
+{
+	struct elect_action *a;
+
+	if (out->n >= ELECT_MAX_ACTIONS)
+		return NULL; /* cannot happen: a step emits at most ~10 */
+	a = &out->a[out->n++];
+	memset(a, 0, sizeof(*a));
+	a->type = type;
+	a->why = why;
+	return a;
+}
+
+static void persist(struct elect_actions *out)
+{
+	for (int i = 0; i < out->n; i++)
+		if (out->a[i].type == ACT_PERSIST)
+			return; /* the caller writes the final state once */
+	push(out, ACT_PERSIST, WHY_NONE);
+}
+
+static struct proto_msg *send_to(const struct elect *st,
+				 struct elect_actions *out, uint8_t to,
+				 uint8_t type, uint64_t term)
+{
+	struct elect_action *a = push(out, ACT_SEND, WHY_NONE);
+
+	if (!a)
+		return NULL;
+	a->to = to;
+	a->msg.type = type;
+	a->msg.sender = st->conf.self;
+	a->msg.term = term;
+	return &a->msg;
+}
+
+static void set_position(const struct elect *st, struct proto_msg *m)
+{
+	if (m && st->has_position) {
+		m->flags |= PF_HAS_POSITION;
+		m->position = st->position;
+	}
+}
+
+/* Send to every other voter (the peer agent, and the witness unless
+ * quorum = none; the witness sends to both agents). */
+static void broadcast(const struct elect *st, struct elect_actions *out,
+		      uint8_t type, uint64_t term, struct proto_msg *tmpl)
+{
+	for (uint8_t id = 1; id <= PROTO_MAX_NODE; id++) {
+		struct proto_msg *m;
+
+		if (id == st->conf.self)
+			continue;
+		if (id == ELECT_WITNESS_ID && st->conf.quorum_none)
+			continue;
+		m = send_to(st, out, id, type, term);
+		if (m && tmpl) {
+			uint8_t sender = m->sender;
+
+			*m = *tmpl;
+			m->type = type;
+			m->sender = sender;
+			m->term = term;
+		}
+	}
+}
+
+static void set_role(struct elect *st, struct elect_actions *out,
+		     enum elect_role role, enum elect_why why, uint64_t now)
+{
+	if (st->role == role)
+		return;
+	st->role = role;
+	st->last_why = why;
+	st->last_change_ms = now;
+	push(out, ACT_ROLE, why);
+}
+
+static uint64_t jitter(const struct elect *st, uint32_t rand)
+{
+	uint64_t spread = st->conf.heartbeat_ms;
+
+	/* The higher priority waits less, so it usually asks first. */
+	if (st->peer_seen && st->conf.priority > st->peer_priority)
+		spread /= 2;
+	return spread ? rand % (spread + 1) : 0;
+}
+
+static void arm_election(struct elect *st, uint64_t at, uint32_t rand)
+{
+	st->election_at_ms = at + jitter(st, rand);
+}
+
+/* ---- leaving primary ------------------------------------------------ */
+
+/* Stop acting as primary now.  FENCE comes first in the action list:
+ * nothing after it may let the other side win while we still serve. */
+static void fence_to_standby(struct elect *st, struct elect_actions *out,
+			     enum elect_why why, uint64_t now, uint32_t rand)
+{
+	push(out, ACT_FENCE, why);
+	st->lease_end_ms = 0;
+	if (st->leader == st->conf.self)
+		st->leader = 0;
+	set_role(st, out, ROLE_STANDBY, why, now);
+	arm_election(st, now + elect_promise_ms(&st->conf), rand);
+}
+
+/* Lease check done before anything else in every step: a primary that
+ * was frozen past its lease must fence before it handles any message. */
+static void expire_lease(struct elect *st, struct elect_actions *out,
+			 uint64_t now, uint32_t rand)
+{
+	if (st->role == ROLE_PRIMARY && now >= st->lease_end_ms)
+		fence_to_standby(st, out, WHY_LEASE_EXPIRED, now, rand);
+}
+
+/* Adopt a newer term seen in a message that is not a request (requests
+ * never raise a voter's term unless granted).  A primary or candidate of
+ * an older term gives up at once. */
+static void adopt_term(struct elect *st, struct elect_actions *out,
+		       uint64_t term, uint64_t now, uint32_t rand)
+{
+	if (term <= st->term)
+		return;
+	if (st->role == ROLE_PRIMARY)
+		fence_to_standby(st, out, WHY_HIGHER_TERM, now, rand);
+	st->term = term;
+	st->voted_for = 0;
+	st->leader = 0;
+	if (st->role == ROLE_PRECANDIDATE || st->role == ROLE_CANDIDATE) {
+		set_role(st, out, ROLE_STANDBY, WHY_HIGHER_TERM, now);
+		arm_election(st, now + elect_promise_ms(&st->conf), rand);
+	}
+	persist(out);
+}
+
+/* Hand over: fence, then release our lease at the voters with the final
+ * position, so the standby campaigns at once once it has reached it. */
+static void step_down(struct elect *st, struct elect_actions *out,
+		      enum elect_why why, bool planned, uint64_t now,
+		      uint32_t rand)
+{
+	struct proto_msg tmpl;
+	uint64_t term = st->term;
+
+	fence_to_standby(st, out, why, now, rand);
+	memset(&tmpl, 0, sizeof(tmpl));
+	set_position(st, &tmpl);
+	if (planned)
+		tmpl.flags |= PF_SWITCHOVER;
+	broadcast(st, out, MSG_STEP_DOWN, term, &tmpl);
+	/* Let the standby go first: we wait a full promise plus jitter. */
+	arm_election(st, now + 2 * elect_promise_ms(&st->conf), rand);
+}
+
+/* ---- becoming primary ------------------------------------------------ */
+
+static void send_heartbeats(struct elect *st, struct elect_actions *out,
+			    uint64_t now)
+{
+	struct proto_msg tmpl;
+	uint64_t promise = elect_promise_ms(&st->conf);
+
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.lease_ms = st->conf.lease_ms;
+	/* In sync: ourselves, and the peer if it acked within a promise. */
+	tmpl.sync_set = bit(st->conf.self);
+	if (st->peer_ack_ms && now < st->peer_ack_ms + promise)
+		tmpl.sync_set |= bit(peer_id(st));
+	broadcast(st, out, MSG_HEARTBEAT, st->term, &tmpl);
+	st->next_hb_ms = now + st->conf.heartbeat_ms;
+	if (st->conf.quorum_none)
+		st->lease_end_ms = now + elect_lease_ms(&st->conf);
+}
+
+static void become_primary(struct elect *st, struct elect_actions *out,
+			   uint64_t now, enum elect_why why)
+{
+	st->was_failover = st->followed;
+	st->leader = st->conf.self;
+	st->elected_ms = now;
+	st->step_down_pending = false;
+	/* Each vote was a promise made at or after round_ms (its receipt),
+	 * so the lease runs from when we asked. */
+	st->lease_end_ms = st->round_ms + elect_lease_ms(&st->conf);
+	set_role(st, out, ROLE_PRIMARY, why, now);
+	send_heartbeats(st, out, now);
+	push(out, ACT_PROMOTE, why);
+}
+
+static void become_candidate(struct elect *st, struct elect_actions *out,
+			     uint64_t now)
+{
+	struct proto_msg tmpl;
+
+	st->term++;
+	st->voted_for = st->conf.self;
+	st->leader = 0;
+	st->granted = 0;
+	st->round_ms = now;
+	st->round_deadline_ms = now + 2 * st->conf.heartbeat_ms + 10;
+	set_role(st, out, ROLE_CANDIDATE, WHY_PRIMARY_SILENT, now);
+	persist(out);
+	if (majority(st) <= 1) {
+		become_primary(st, out, now, WHY_ELECTED);
+		return;
+	}
+	memset(&tmpl, 0, sizeof(tmpl));
+	set_position(st, &tmpl);
+	if (!st->followed && !st->peer_seen)
+		tmpl.flags |= PF_COLD;
+	broadcast(st, out, MSG_VOTE_REQ, st->term, &tmpl);
+}
+
+static void start_prevote(struct elect *st, struct elect_actions *out,
+			  uint64_t now, uint32_t rand)
+{
+	struct proto_msg tmpl;
+
+	set_role(st, out, ROLE_PRECANDIDATE, st->step_down_pending ?
+		 WHY_STEP_DOWN_RECEIVED : WHY_PRIMARY_SILENT, now);
+	st->granted = 0;
+	st->round_ms = now;
+	/* Jittered, so two nodes asking at once drift apart. */
+	st->round_deadline_ms = now + 2 * st->conf.heartbeat_ms + 10 +
+				jitter(st, rand);
+	st->retry_at_ms = 0;
+	if (majority(st) <= 1) {
+		become_candidate(st, out, now);
+		return;
+	}
+	memset(&tmpl, 0, sizeof(tmpl));
+	set_position(st, &tmpl);
+	if (!st->followed && !st->peer_seen)
+		tmpl.flags |= PF_COLD;
+	broadcast(st, out, MSG_PREVOTE_REQ, st->term + 1, &tmpl);
+}
+
+/* May this node campaign now?  Its own vote obeys the voter rules. */
+static bool eligible(const struct elect *st, uint64_t now)
+{
+	if (st->conf.witness || !st->healthy || st->paused)
+		return false;
+	if (now < st->grace_until_ms)
+		return false;
+	if (st->promise_to && st->promise_to != st->conf.self &&
+	    now < st->promise_until_ms)
+		return false;
+	if (st->step_down_pending && st->has_position &&
+	    st->position < st->stepped_down_pos)
+		return false;
+	return true;
+}
+
+/* ---- voter side ------------------------------------------------------ */
+
+/* Would this voter give candidate `m->sender` its vote for term m->term?
+ * Returns RR_NONE for yes.  *wait_ms says when a refusal may turn. */
+static uint8_t vote_decision(const struct elect *st,
+			     const struct proto_msg *m, bool prevote,
+			     uint64_t now, uint32_t *wait_ms)
+{
+	uint8_t c = m->sender;
+	bool has_pos = m->flags & PF_HAS_POSITION;
+
+	*wait_ms = 0;
+	if (c == ELECT_WITNESS_ID)
+		return RR_UNFIT;
+	if (st->role == ROLE_PRIMARY)
+		return RR_UNFIT; /* a live primary never votes another in */
+	if (prevote ? m->term <= st->term : m->term < st->term)
+		return RR_STALE_TERM;
+	if (!prevote && m->term == st->term && st->voted_for &&
+	    st->voted_for != c)
+		return RR_VOTED;
+	if (now < st->grace_until_ms) {
+		*wait_ms = (uint32_t)(st->grace_until_ms - now);
+		return RR_GRACE;
+	}
+	/* Lease wait: we acked P at t, so voting before t + L*(1+d) could
+	 * elect a second primary while P still serves. */
+	if (st->promise_to && st->promise_to != c &&
+	    now < st->promise_until_ms) {
+		*wait_ms = (uint32_t)(st->promise_until_ms - now);
+		return RR_PROMISE;
+	}
+	if (st->has_committed && (!has_pos || m->position < st->committed_pos))
+		return RR_BEHIND;
+	if (!st->conf.witness && st->has_position &&
+	    (!has_pos || m->position < st->position))
+		return RR_BEHIND;
+	if (st->conf.witness && !(st->synced & bit(c)))
+		return RR_NOT_SYNCED;
+	return RR_NONE;
+}
+
+static void reply(const struct elect *st, struct elect_actions *out,
+		  const struct proto_msg *req, uint8_t type, uint8_t reason,
+		  uint32_t wait_ms)
+{
+	struct proto_msg *m = send_to(st, out, req->sender, type, st->term);
+
+	if (!m)
+		return;
+	m->reason = reason;
+	m->wait_ms = wait_ms;
+	if (reason == RR_NONE)
+		m->flags |= PF_GRANTED;
+}
+
+static void on_prevote_req(struct elect *st, struct elect_actions *out,
+			   const struct proto_msg *m, uint64_t now)
+{
+	uint32_t wait_ms;
+	uint8_t r = vote_decision(st, m, true, now, &wait_ms);
+
+	/* Pre-votes change nothing, whatever the answer. */
+	reply(st, out, m, MSG_PREVOTE_REPLY, r, wait_ms);
+}
+
+static void on_vote_req(struct elect *st, struct elect_actions *out,
+			const struct proto_msg *m, uint64_t now,
+			uint32_t rand)
+{
+	uint32_t wait_ms;
+	uint8_t r = vote_decision(st, m, false, now, &wait_ms);
+
+	if (r == RR_NONE) {
+		/* A refused request never raises our term; a granted one
+		 * does, and the vote is persisted before the reply. */
+		if (m->term > st->term) {
+			st->term = m->term;
+			st->leader = 0;
+		}
+		st->voted_for = m->sender;
+		st->promise_to = m->sender;
+		st->promise_term = m->term;
+		st->promise_until_ms = now + elect_promise_ms(&st->conf);
+		if (st->role == ROLE_PRECANDIDATE ||
+		    st->role == ROLE_CANDIDATE) {
+			set_role(st, out, ROLE_STANDBY, WHY_HIGHER_TERM, now);
+		}
+		if (!st->conf.witness)
+			arm_election(st, st->promise_until_ms, rand);
+		persist(out);
+	}
+	reply(st, out, m, MSG_VOTE_REPLY, r, wait_ms);
+}
+
+static void on_heartbeat(struct elect *st, struct elect_actions *out,
+			 const struct proto_msg *m, uint64_t now,
+			 uint32_t rand)
+{
+	struct proto_msg *ack;
+
+	if (m->term < st->term) {
+		/* Stale primary: tell it our term so it steps down. */
+		reply(st, out, m, MSG_ACK, RR_STALE_TERM, 0);
+		return;
+	}
+	if (st->role == ROLE_PRIMARY) {
+		/* Same term, two primaries: only possible with quorum =
+		 * none after a partition.  Lower priority (then higher id)
+		 * yields. */
+		if (st->conf.priority > st->peer_priority ||
+		    (st->conf.priority == st->peer_priority &&
+		     st->conf.self < m->sender))
+			return;
+		fence_to_standby(st, out, WHY_HIGHER_TERM, now, rand);
+	}
+	if (st->leader && st->leader != m->sender) {
+		push(out, ACT_NOTE, WHY_NONE); /* two leaders in one term */
+		return;
+	}
+	st->leader = m->sender;
+	st->last_hb_ms = now;
+	st->followed = true;
+	st->step_down_pending = false;
+	st->promise_to = m->sender;
+	st->promise_term = m->term;
+	st->promise_until_ms = now + elect_promise_ms(&st->conf);
+	if (m->flags & PF_HAS_POSITION) {
+		st->has_committed = true;
+		st->committed_pos = m->position;
+	}
+	if (st->conf.witness && m->sync_set && m->sync_set != st->synced) {
+		st->synced = m->sync_set;
+		persist(out); /* the record is durable before we ack it */
+	}
+	if (!st->conf.witness) {
+		set_role(st, out, ROLE_STANDBY, WHY_FOLLOW, now);
+		arm_election(st, st->promise_until_ms, rand);
+	}
+	ack = send_to(st, out, m->sender, MSG_ACK, st->term);
+	if (!ack)
+		return;
+	ack->flags |= PF_GRANTED;
+	ack->hb_seq = m->seq;
+	ack->hb_send_ms = m->send_ms;
+	set_position(st, ack);
+}
+
+static void on_ack(struct elect *st, struct elect_actions *out,
+		   const struct proto_msg *m, uint64_t now)
+{
+	uint64_t end;
+
+	if (st->role != ROLE_PRIMARY || m->term != st->term)
+		return;
+	if (!(m->flags & PF_GRANTED) || m->hb_send_ms > now)
+		return;
+	end = m->hb_send_ms + elect_lease_ms(&st->conf);
+	if (end > st->lease_end_ms)
+		st->lease_end_ms = end;
+	if (m->sender == peer_id(st)) {
+		st->peer_ack_ms = now;
+		st->peer_has_position = m->flags & PF_HAS_POSITION;
+		st->peer_position = m->position;
+	}
+}
+
+static void on_prevote_reply(struct elect *st, struct elect_actions *out,
+			     const struct proto_msg *m, uint64_t now)
+{
+	if (st->role != ROLE_PRECANDIDATE)
+		return;
+	if (m->flags & PF_GRANTED) {
+		st->granted |= bit(m->sender);
+		if (popcount8(st->granted) + 1 >= majority(st))
+			become_candidate(st, out, now);
+		return;
+	}
+	if (m->wait_ms) {
+		uint64_t at = now + m->wait_ms + 1;
+
+		if (!st->retry_at_ms || at < st->retry_at_ms)
+			st->retry_at_ms = at;
+	}
+}
+
+static void on_vote_reply(struct elect *st, struct elect_actions *out,
+			  const struct proto_msg *m, uint64_t now)
+{
+	if (st->role != ROLE_CANDIDATE || m->term != st->term)
+		return;
+	if (!(m->flags & PF_GRANTED))
+		return;
+	st->granted |= bit(m->sender);
+	if (popcount8(st->granted) + 1 >= majority(st))
+		become_primary(st, out, now, WHY_ELECTED);
+}
+
+/* STEP_DOWN(T) from X releases only the promise made to X in term T: a
+ * delayed or duplicated one must not release a promise to a later
+ * primary (or to X in a later term). */
+static void on_step_down(struct elect *st, const struct proto_msg *m,
+			 uint64_t now)
+{
+	if (st->promise_to == m->sender && st->promise_term == m->term)
+		st->promise_until_ms = 0;
+	if (st->conf.witness || st->role != ROLE_STANDBY ||
+	    st->leader != m->sender || st->term != m->term)
+		return;
+	st->step_down_pending = true;
+	st->stepped_down_pos = m->flags & PF_HAS_POSITION ? m->position : 0;
+	st->election_at_ms = now; /* no lease wait: go when caught up */
+}
+
+static void note_peer(struct elect *st, const struct proto_msg *m)
+{
+	if (m->sender != peer_id(st) || st->conf.witness)
+		return;
+	st->peer_seen = true;
+	if (m->type == MSG_HELLO) {
+		st->peer_role = m->role;
+		st->peer_priority = m->priority;
+		st->peer_healthy = m->flags & PF_HEALTHY;
+	}
+	if (m->type == MSG_HELLO || m->type == MSG_PREVOTE_REQ ||
+	    m->type == MSG_VOTE_REQ) {
+		st->peer_has_position = m->flags & PF_HAS_POSITION;
+		st->peer_position = m->position;
+	}
+}
+
+static void on_recv(struct elect *st, struct elect_actions *out,
+		    const struct proto_msg *m, uint64_t now, uint32_t rand)
+{
+	if (m->sender == 0 || m->sender > PROTO_MAX_NODE ||
+	    m->sender == st->conf.self)
+		return;
+	st->heard_ms[m->sender] = now;
+	note_peer(st, m);
+	if (m->type != MSG_PREVOTE_REQ && m->type != MSG_VOTE_REQ)
+		adopt_term(st, out, m->term, now, rand);
+
+	switch (m->type) {
+	case MSG_HEARTBEAT:
+		on_heartbeat(st, out, m, now, rand);
+		break;
+	case MSG_ACK:
+		on_ack(st, out, m, now);
+		break;
+	case MSG_PREVOTE_REQ:
+		on_prevote_req(st, out, m, now);
+		break;
+	case MSG_PREVOTE_REPLY:
+		on_prevote_reply(st, out, m, now);
+		break;
+	case MSG_VOTE_REQ:
+		on_vote_req(st, out, m, now, rand);
+		break;
+	case MSG_VOTE_REPLY:
+		on_vote_reply(st, out, m, now);
+		break;
+	case MSG_STEP_DOWN:
+		on_step_down(st, m, now);
+		break;
+	default:
+		break; /* HELLO: liveness and peer info only */
+	}
+}
+
+/* ---- operator and local events ---------------------------------------- */
+
+static bool peer_can_take_over(const struct elect *st, uint64_t now)
+{
+	uint64_t heard = st->heard_ms[peer_id(st)];
+
+	return st->peer_healthy && heard &&
+	       now < heard + elect_promise_ms(&st->conf);
+}
+
+/* A primary whose checks fail hands over at once to a healthy standby,
+ * unless it took over less than hold_down ago (DESIGN.md, hold-down):
+ * then only its real death moves the primary again. */
+static void check_health(struct elect *st, struct elect_actions *out,
+			 uint64_t now, uint32_t rand)
+{
+	if (st->role != ROLE_PRIMARY || st->healthy ||
+	    !peer_can_take_over(st, now))
+		return;
+	if (st->was_failover && now < st->elected_ms + st->conf.hold_down_ms) {
+		if (st->last_why != WHY_HOLD_DOWN) {
+			st->last_why = WHY_HOLD_DOWN;
+			push(out, ACT_NOTE, WHY_HOLD_DOWN);
+		}
+		return;
+	}
+	step_down(st, out, WHY_UNHEALTHY, false, now, rand);
+}
+
+static void on_start(struct elect *st, struct elect_actions *out,
+		     uint64_t now, uint32_t rand)
+{
+	/* Promises lived in memory only: no vote for a promise's length. */
+	st->grace_until_ms = now + elect_promise_ms(&st->conf);
+	st->next_hello_ms = now;
+	st->last_change_ms = now;
+	st->last_why = WHY_START;
+	if (st->conf.witness) {
+		st->role = ROLE_WITNESS;
+		return;
+	}
+	st->role = ROLE_STANDBY;
+	/* Start-up removes what a crash may have left: VIP, writable data. */
+	push(out, ACT_DEMOTE, WHY_START);
+	arm_election(st, st->grace_until_ms, rand);
+}
+
+static void send_hello(struct elect *st, struct elect_actions *out,
+		       uint64_t now)
+{
+	struct proto_msg tmpl;
+
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.role = (uint8_t)st->role;
+	tmpl.priority = st->conf.priority;
+	if (st->healthy)
+		tmpl.flags |= PF_HEALTHY;
+	if (st->paused)
+		tmpl.flags |= PF_PAUSED;
+	set_position(st, &tmpl);
+	broadcast(st, out, MSG_HELLO, st->term, &tmpl);
+	st->next_hello_ms = now + st->conf.heartbeat_ms;
+}
+
+/* Time-driven work: heartbeats, hellos, elections, round deadlines. */
+static void tick(struct elect *st, struct elect_actions *out, uint64_t now,
+		 uint32_t rand)
+{
+	if (now >= st->next_hello_ms)
+		send_hello(st, out, now);
+	switch (st->role) {
+	case ROLE_PRIMARY:
+		if (now >= st->next_hb_ms)
+			send_heartbeats(st, out, now);
+		break;
+	case ROLE_STANDBY:
+		if (now >= st->election_at_ms && eligible(st, now))
+			start_prevote(st, out, now, rand);
+		break;
+	case ROLE_PRECANDIDATE:
+		if (!eligible(st, now)) {
+			set_role(st, out, ROLE_STANDBY, WHY_PREVOTE_LOST, now);
+			arm_election(st, now + st->conf.heartbeat_ms, rand);
+		} else if ((st->retry_at_ms && now >= st->retry_at_ms) ||
+			   now >= st->round_deadline_ms) {
+			start_prevote(st, out, now, rand); /* next round */
+		}
+		break;
+	case ROLE_CANDIDATE:
+		if (now >= st->round_deadline_ms) {
+			set_role(st, out, ROLE_STANDBY, WHY_VOTE_LOST, now);
+			arm_election(st, now + st->conf.heartbeat_ms, rand);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static uint64_t min_nz(uint64_t a, uint64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+static uint64_t next_wake(const struct elect *st, uint64_t now)
+{
+	uint64_t t = st->next_hello_ms;
+
+	switch (st->role) {
+	case ROLE_PRIMARY:
+		t = min_nz(t, st->next_hb_ms);
+		t = min_nz(t, st->lease_end_ms);
+		break;
+	case ROLE_STANDBY:
+		t = min_nz(t, st->election_at_ms);
+		break;
+	case ROLE_PRECANDIDATE:
+		t = min_nz(t, st->retry_at_ms);
+		/* fall through */
+	case ROLE_CANDIDATE:
+		t = min_nz(t, st->round_deadline_ms);
+		break;
+	default:
+		break;
+	}
+	return t > now ? t : now + 1;
+}
+
+void elect_init(struct elect *st, const struct elect_conf *conf,
+		uint64_t term, uint8_t voted_for, uint8_t synced)
+{
+	memset(st, 0, sizeof(*st));
+	st->conf = *conf;
+	st->term = term;
+	st->voted_for = voted_for;
+	st->synced = synced;
+	st->healthy = true;
+	st->peer_priority = 0;
+	st->role = conf->witness ? ROLE_WITNESS : ROLE_STANDBY;
+}
+
+void elect_step(const struct elect *cur, const struct elect_event *ev,
+		uint64_t now, struct elect *next, struct elect_actions *out)
+{
+	*next = *cur;
+	memset(out, 0, sizeof(*out));
+
+	expire_lease(next, out, now, ev->rand);
+	switch (ev->type) {
+	case EV_START:
+		on_start(next, out, now, ev->rand);
+		break;
+	case EV_RECV:
+		on_recv(next, out, &ev->msg, now, ev->rand);
+		break;
+	case EV_HEALTH:
+		next->healthy = ev->flag;
+		break;
+	case EV_POSITION:
+		next->has_position = ev->has_position;
+		next->position = ev->position;
+		break;
+	case EV_SWITCHOVER:
+		if (next->role == ROLE_PRIMARY)
+			step_down(next, out, WHY_SWITCHOVER, true, now,
+				  ev->rand);
+		break;
+	case EV_PAUSE:
+		next->paused = ev->flag;
+		break;
+	case EV_GUARD_FENCED:
+		if (next->role == ROLE_PRIMARY)
+			fence_to_standby(next, out, WHY_LEASE_EXPIRED, now,
+					 ev->rand);
+		break;
+	default:
+		break;
+	}
+	if (!next->conf.witness) {
+		check_health(next, out, now, ev->rand);
+		tick(next, out, now, ev->rand);
+	} else if (now >= next->next_hello_ms) {
+		send_hello(next, out, now);
+	}
+	out->wake_at_ms = next_wake(next, now);
+}
+
+bool elect_is_primary(const struct elect *st, uint64_t now)
+{
+	return st->role == ROLE_PRIMARY && now < st->lease_end_ms;
+}
+
+const char *elect_invariant_violation(const struct elect *st, uint64_t now)
+{
+	if (st->conf.witness != (st->role == ROLE_WITNESS))
+		return "witness role and conf disagree";
+	if (st->role == ROLE_PRIMARY) {
+		if (st->leader != st->conf.self)
+			return "primary but leader is not self";
+		if (st->voted_for != st->conf.self)
+			return "primary without its own vote in its term";
+		if (!st->lease_end_ms)
+			return "primary without a lease";
+	}
+	if (st->role == ROLE_CANDIDATE && st->voted_for != st->conf.self)
+		return "candidate without its own vote";
+	if (st->promise_until_ms > now + elect_promise_ms(&st->conf))
+		return "promise longer than lease*(1+drift)";
+	if (st->role == ROLE_WITNESS && st->leader == st->conf.self)
+		return "witness as leader";
+	return NULL;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+const char *elect_role_name(enum elect_role r)
+{
+	static const char *const names[ROLE_MAX] = {
+		[ROLE_STANDBY] = "standby",
+		[ROLE_PRECANDIDATE] = "precandidate",
+		[ROLE_CANDIDATE] = "candidate",
+		[ROLE_PRIMARY] = "primary",
+		[ROLE_WITNESS] = "witness",
+	};
+
+	return (unsigned)r < ROLE_MAX ? names[r] : "unknown";
+}
+
+const char *elect_why_name(enum elect_why w)
+{
+	static const char *const names[WHY_MAX] = {
+		[WHY_NONE] = "none",
+		[WHY_START] = "start",
+		[WHY_LEASE_EXPIRED] = "lease_expired",
+		[WHY_HIGHER_TERM] = "higher_term",
+		[WHY_ELECTED] = "elected",
+		[WHY_PRIMARY_SILENT] = "primary_silent",
+		[WHY_STEP_DOWN_RECEIVED] = "step_down_received",
+		[WHY_UNHEALTHY] = "unhealthy",
+		[WHY_HOLD_DOWN] = "hold_down",
+		[WHY_PREVOTE_LOST] = "prevote_lost",
+		[WHY_VOTE_LOST] = "vote_lost",
+		[WHY_FOLLOW] = "follow",
+		[WHY_SWITCHOVER] = "switchover",
+	};
+
+	return (unsigned)w < WHY_MAX ? names[w] : "unknown";
+}
+
+const char *elect_ev_name(enum elect_ev_type t)
+{
+	static const char *const names[EV_MAX] = {
+		[EV_START] = "start",	   [EV_TICK] = "tick",
+		[EV_RECV] = "recv",	   [EV_HEALTH] = "health",
+		[EV_POSITION] = "position", [EV_SWITCHOVER] = "switchover",
+		[EV_PAUSE] = "pause",	   [EV_GUARD_FENCED] = "guard_fenced",
+	};
+
+	return (unsigned)t < EV_MAX && names[t] ? names[t] : "unknown";
+}
+
+const char *elect_act_name(enum elect_act_type t)
+{
+	static const char *const names[ACT_MAX] = {
+		[ACT_PERSIST] = "persist", [ACT_SEND] = "send",
+		[ACT_FENCE] = "fence",	   [ACT_PROMOTE] = "promote",
+		[ACT_DEMOTE] = "demote",   [ACT_ROLE] = "role",
+		[ACT_NOTE] = "note",
+	};
+
+	return (unsigned)t < ACT_MAX && names[t] ? names[t] : "unknown";
+}

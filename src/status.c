@@ -1,0 +1,187 @@
+/*
+ * status.c - the status document an agent or witness serves on its
+ * control socket (`hapair status --json` prints it as is).
+ *
+ * Everything a person needs at a glance: who is primary, in which term,
+ * how long the lease has left, whether peer and witness are reachable,
+ * whether a failover could happen right now and if not why, the last
+ * role change and why, and the counters of rejected datagrams.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard.h"
+#include "voter.h"
+
+static uint64_t left(uint64_t until, uint64_t now)
+{
+	return until > now ? until - now : 0;
+}
+
+static bool reachable(const struct voter *v, uint8_t id, uint64_t now)
+{
+	uint64_t heard = v->st.heard_ms[id];
+
+	return heard && now < heard + elect_promise_ms(&v->st.conf);
+}
+
+static void add_node(cJSON *parent, const char *key, const struct voter *v,
+		     uint8_t id, uint64_t now)
+{
+	cJSON *o = cJSON_AddObjectToObject(parent, key);
+	const struct conf_endpoint *ep = id == ELECT_WITNESS_ID ?
+		&v->conf.witness : &v->conf.nodes[id - 1].ep;
+
+	cJSON_AddStringToObject(o, "name", voter_node_name(v, id));
+	cJSON_AddStringToObject(o, "address", ep->host);
+	cJSON_AddBoolToObject(o, "reachable", reachable(v, id, now));
+	if (v->st.heard_ms[id])
+		cJSON_AddNumberToObject(o, "last_heard_ms_ago",
+					(double)(now - v->st.heard_ms[id]));
+	else
+		cJSON_AddNullToObject(o, "last_heard_ms_ago");
+	if (id != ELECT_WITNESS_ID && !v->witness && id != v->self) {
+		cJSON_AddStringToObject(o, "role",
+					v->st.peer_seen ?
+					elect_role_name(v->st.peer_role) :
+					"unknown");
+		cJSON_AddBoolToObject(o, "healthy", v->st.peer_healthy);
+	}
+}
+
+/* Could this pair fail over right now?  NULL if yes, else why not. */
+static const char *failover_blocker(const struct voter *v, uint64_t now)
+{
+	const struct elect *st = &v->st;
+	uint8_t peer = v->self == 1 ? 2 : 1;
+
+	if (st->paused)
+		return "automatic failover is paused";
+	if (st->role == ROLE_PRIMARY) {
+		if (!reachable(v, peer, now))
+			return "the standby is not reachable";
+		if (!st->peer_healthy)
+			return "the standby's checks fail";
+		if (v->conf.quorum == QUORUM_WITNESS &&
+		    !reachable(v, ELECT_WITNESS_ID, now))
+			return "the witness is not reachable: if this node "
+			       "fails, the standby cannot tell it from a "
+			       "partition";
+		return NULL;
+	}
+	if (!st->healthy)
+		return "this node's checks fail";
+	if (now < st->grace_until_ms)
+		return "restart grace: no votes until lease*(1+drift) after "
+		       "start";
+	if (v->conf.quorum == QUORUM_WITNESS &&
+	    !reachable(v, ELECT_WITNESS_ID, now) && !reachable(v, peer, now))
+		return "neither the witness nor the peer is reachable: no "
+		       "majority";
+	if (!st->followed && !st->peer_seen)
+		return "cold start: waiting to see the other node, or for the "
+		       "witness's record that this node was in sync";
+	return NULL;
+}
+
+static void add_counters(cJSON *root, const struct voter *v)
+{
+	cJSON *d = cJSON_AddObjectToObject(root, "rx_dropped");
+	cJSON *c = cJSON_AddObjectToObject(root, "counters");
+
+	for (int i = DROP_NONE + 1; i < DROP_MAX; i++)
+		cJSON_AddNumberToObject(d, proto_drop_name(i),
+					(double)v->rx_dropped[i]);
+	cJSON_AddNumberToObject(c, "rx_ok", (double)v->rx_ok);
+	cJSON_AddNumberToObject(c, "tx_ok", (double)v->tx_ok);
+	cJSON_AddNumberToObject(c, "tx_errors", (double)v->tx_errors);
+	cJSON_AddNumberToObject(c, "elections_won", (double)v->elections_won);
+	cJSON_AddNumberToObject(c, "fences", (double)v->fences);
+	cJSON_AddNumberToObject(c, "persist_errors",
+				(double)v->persist_errors);
+	cJSON_AddNumberToObject(c, "resource_errors",
+				(double)v->resource_errors);
+}
+
+static void add_self(cJSON *root, const struct voter *v, uint64_t now)
+{
+	const struct elect *st = &v->st;
+	uint8_t leader = st->role == ROLE_PRIMARY ? v->self : st->leader;
+	cJSON *lc;
+
+	cJSON_AddStringToObject(root, "node", v->name);
+	cJSON_AddNumberToObject(root, "id", v->self);
+	cJSON_AddStringToObject(root, "cluster", v->conf.name);
+	cJSON_AddStringToObject(root, "role", elect_role_name(st->role));
+	cJSON_AddNumberToObject(root, "term", (double)st->term);
+	if (leader)
+		cJSON_AddStringToObject(root, "primary",
+					voter_node_name(v, leader));
+	else
+		cJSON_AddNullToObject(root, "primary");
+	cJSON_AddNumberToObject(root, "lease_left_ms",
+				st->role == ROLE_PRIMARY ?
+				(double)left(st->lease_end_ms, now) : 0);
+	cJSON_AddNumberToObject(root, "promise_left_ms",
+				(double)left(st->promise_until_ms, now));
+	cJSON_AddBoolToObject(root, "healthy", st->healthy);
+	cJSON_AddBoolToObject(root, "paused", st->paused);
+	cJSON_AddStringToObject(root, "quorum",
+				v->conf.quorum == QUORUM_NONE ? "none" :
+				"witness");
+	lc = cJSON_AddObjectToObject(root, "last_change");
+	cJSON_AddStringToObject(lc, "why", elect_why_name(st->last_why));
+	cJSON_AddNumberToObject(lc, "ago_ms",
+				(double)(now - st->last_change_ms));
+	cJSON_AddNumberToObject(root, "uptime_ms",
+				(double)(now - v->started_ms));
+}
+
+char *status_json(const struct voter *v, uint64_t now)
+{
+	cJSON *root = cJSON_CreateObject();
+	const char *blocker;
+	char *text, *out;
+	size_t len;
+
+	if (!root)
+		return NULL;
+	add_self(root, v, now);
+	if (v->witness) {
+		add_node(root, "node_1", v, 1, now);
+		add_node(root, "node_2", v, 2, now);
+		cJSON_AddNumberToObject(root, "synced", v->st.synced);
+	} else {
+		add_node(root, "peer", v, v->self == 1 ? 2 : 1, now);
+		if (v->conf.has_witness)
+			add_node(root, "witness", v, ELECT_WITNESS_ID, now);
+		blocker = failover_blocker(v, now);
+		cJSON_AddBoolToObject(root, "failover_possible", !blocker);
+		if (blocker)
+			cJSON_AddStringToObject(root, "failover_blocked_by",
+						blocker);
+		else
+			cJSON_AddNullToObject(root, "failover_blocked_by");
+		if (v->guard) {
+			cJSON *g = cJSON_AddObjectToObject(root, "guard");
+
+			cJSON_AddNumberToObject(g, "pid", guard_pid(v->guard));
+			cJSON_AddNumberToObject(g, "fences",
+				(double)guard_fence_count(v->guard));
+		}
+	}
+	add_counters(root, v);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!text)
+		return NULL;
+	len = strlen(text);
+	out = malloc(len + 2);
+	if (out) {
+		memcpy(out, text, len);
+		memcpy(out + len, "\n", 2);
+	}
+	cJSON_free(text);
+	return out;
+}
