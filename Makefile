@@ -1,0 +1,47 @@
+# Thin wrapper around CMake/CTest and the scripts.  `make` builds
+# build/hapair; `make test` runs unit tests (plain and ASan+UBSan) and
+# system tests in network namespaces (needs root); `make demo` shows a
+# failover; `make bench` compares hapair with keepalived.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+
+.PHONY: all build asan test unit sys demo bench fuzz clean
+
+all: build
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHAPAIR_SANITIZE=ON
+
+asan: $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test: build asan
+	scripts/run-tests
+
+unit: build asan
+	scripts/run-tests --unit
+
+sys: build
+	scripts/run-tests --sys
+
+demo: build
+	scripts/demo
+
+bench: build
+	bench/failover.sh
+
+fuzz:
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang \
+		-DHAPAIR_SANITIZE=ON -DHAPAIR_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS)
+	scripts/run-fuzz build-fuzz
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
