@@ -1,0 +1,152 @@
+/*
+ * conf.h - the cluster configuration file.  PURE (libc + libsodium only).
+ *
+ * One INI-style file, the same on both servers:
+ *
+ *   # comment            ; comment too
+ *   [cluster]
+ *   name = shop-db                  # required; hashed into the cluster id
+ *   key_file = /etc/hapair/key      # required; 32-byte key, hex (keygen)
+ *   heartbeat_interval = 100ms      # default 100ms
+ *   lease = 700ms                   # default 700ms; > 2 * heartbeat
+ *   drift = 1%                      # clock-rate drift allowance, 0..20%
+ *   quorum = witness                # witness | none
+ *   failover_hold_down = 60s
+ *   state_dir = /var/lib/hapair     # term/vote files: <dir>/<node>.state
+ *   run_dir = /run/hapair           # control sockets: <dir>/<node>.sock
+ *
+ *   [node a]                        # exactly two [node] sections
+ *   address = 192.0.2.1             # IPv4 or IPv6 literal
+ *   port = 5405
+ *   priority = 100                  # 0..255, higher wins a tie
+ *
+ *   [witness]                       # required unless quorum = none
+ *   address = 192.0.2.3
+ *   port = 5405
+ *
+ *   [resource vip]                  # zero or more, promoted in file order
+ *   type = vip
+ *   address = 192.0.2.100/24        # IPv4 or IPv6 with prefix length
+ *   interface = eth0                # or per node: interface@a = eth1
+ *   garp_count = 5                  # gratuitous ARPs/NAs after promote
+ *   garp_interval = 100ms
+ *   garp_refresh = 0                # periodic re-announce while primary; 0 off
+ *
+ * Durations: integer with unit ms, s, m (e.g. 100ms, 1s, 2m); a bare
+ * number is an error.  Percentages: "1%" or "0.5%".  Every error names
+ * file:line, the section and key, what was expected and what was found:
+ *
+ *   hapair.conf:14: [node b] address: expected IPv4 or IPv6, got "10.0.0.300"
+ *
+ * Unknown sections and keys are errors.  Duplicate keys are errors.
+ */
+#ifndef HAPAIR_CONF_H
+#define HAPAIR_CONF_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+
+enum {
+	CONF_NAME_MAX = 64,
+	CONF_PATH_MAX = 256,
+	CONF_MAX_RESOURCES = 16,
+	CONF_MAX_ERRORS = 32,
+	CONF_NODES = 2,
+};
+
+enum conf_quorum { QUORUM_WITNESS, QUORUM_NONE };
+enum conf_res_type { RES_VIP };
+
+/* A UDP endpoint: address literal as written plus the parsed sockaddr. */
+struct conf_endpoint {
+	char host[64];
+	uint16_t port;
+	struct sockaddr_storage sa;
+	socklen_t sa_len;
+};
+
+struct conf_node {
+	char name[CONF_NAME_MAX];
+	uint8_t id;		/* 1 or 2, in file order */
+	struct conf_endpoint ep;
+	uint32_t priority;
+};
+
+struct conf_vip {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* network order; 4 bytes used for IPv4 */
+	uint8_t prefix_len;
+	char text[80];		/* as written, e.g. "192.0.2.100/24" */
+	char interface[16];	/* default interface */
+	char node_interface[CONF_NODES][16]; /* interface@NODE, "" = default */
+	uint32_t garp_count;
+	uint32_t garp_interval_ms;
+	uint32_t garp_refresh_ms; /* 0 = off */
+};
+
+struct conf_resource {
+	char name[CONF_NAME_MAX];
+	enum conf_res_type type;
+	struct conf_vip vip;	/* type == RES_VIP */
+};
+
+struct conf {
+	char path[CONF_PATH_MAX];	/* file it was loaded from */
+	char name[CONF_NAME_MAX];	/* cluster name */
+	uint64_t cluster_id;		/* proto_cluster_id(name) */
+	char key_file[CONF_PATH_MAX];
+	uint32_t heartbeat_ms;
+	uint32_t lease_ms;
+	uint32_t drift_ppm;		/* 1% = 10000 */
+	enum conf_quorum quorum;
+	uint32_t hold_down_ms;
+	char state_dir[CONF_PATH_MAX];
+	char run_dir[CONF_PATH_MAX];
+
+	struct conf_node nodes[CONF_NODES];
+	bool has_witness;
+	struct conf_endpoint witness;	/* node id 3 */
+
+	int n_resources;
+	struct conf_resource resources[CONF_MAX_RESOURCES];
+};
+
+/* Every error found in one file, each a full sentence with file:line. */
+struct conf_errors {
+	int n;
+	char msg[CONF_MAX_ERRORS][HP_ERR_MAX];
+};
+
+/* Parse the file at path into *out.  Collects every error (up to
+ * CONF_MAX_ERRORS) instead of stopping at the first.  Returns 0 if the
+ * file is valid, -1 otherwise; errs->n > 0 then.  Does not read the key
+ * file (see conf_load_key). */
+int conf_load(const char *path, struct conf *out, struct conf_errors *errs);
+
+/* Same as conf_load() on text in memory; path is used in messages only. */
+int conf_parse(const char *text, size_t len, const char *path,
+	       struct conf *out, struct conf_errors *errs);
+
+/* Read the 32-byte key (64 hex digits, optional trailing newline) from
+ * conf->key_file.  Refuses a file readable or writable by group/other:
+ * "key file /etc/hapair/key: mode 0644 lets others read the cluster key;
+ * chmod 600 it".  Returns 0 or -1 with *err set. */
+int conf_load_key(const struct conf *conf, uint8_t key[32],
+		  struct hp_err *err);
+
+/* The node with this name, or NULL. */
+const struct conf_node *conf_node_by_name(const struct conf *conf,
+					  const char *name);
+
+/* Interface for a vip on node id (1 or 2): interface@NODE or default. */
+const char *conf_vip_interface(const struct conf_vip *vip, uint8_t node_id);
+
+/* Parse helpers, exposed for tests: return 0 or -1. */
+int conf_parse_duration_ms(const char *s, uint32_t *out_ms);
+int conf_parse_percent_ppm(const char *s, uint32_t *out_ppm);
+
+#endif
