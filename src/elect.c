@@ -278,6 +278,14 @@ static void send_heartbeats(struct elect *st, struct elect_actions *out,
 static void become_primary(struct elect *st, struct elect_actions *out,
 			   uint64_t now, enum elect_why why)
 {
+	/* A grant read late (agent stalled) may come after the lease it
+	 * would give has ended: promoting then could add the VIP while a
+	 * later primary holds it. */
+	if (now >= st->round_ms + elect_lease_ms(&st->conf)) {
+		set_role(st, out, ROLE_STANDBY, WHY_VOTE_LOST, now);
+		arm_election(st, now + st->conf.heartbeat_ms, 0);
+		return;
+	}
 	st->was_failover = st->followed;
 	st->leader = st->conf.self;
 	st->elected_ms = now;
@@ -491,7 +499,11 @@ static void on_heartbeat(struct elect *st, struct elect_actions *out,
 	}
 	if (!st->conf.witness) {
 		set_role(st, out, ROLE_STANDBY, WHY_FOLLOW, now);
-		arm_election(st, st->promise_until_ms, rand);
+		/* No jitter: a following standby is the only node that will
+		 * ask when the primary dies, and every ms here is outage.
+		 * Jitter only separates nodes that ask at once (start,
+		 * lost rounds). */
+		st->election_at_ms = st->promise_until_ms;
 	}
 	ack = send_to(st, out, m->sender, MSG_ACK, st->term);
 	if (!ack)
@@ -547,6 +559,16 @@ static void on_vote_reply(struct elect *st, struct elect_actions *out,
 		return;
 	if (!(m->flags & PF_GRANTED))
 		return;
+	/* The round is over: tick() turns us standby in this very step.  A
+	 * grant read this late (the agent stalled, the reply queued) would
+	 * make us primary with a lease that may already have ended, and
+	 * ACT_PROMOTE would add the VIP while a later primary holds it. */
+	if (now >= st->round_deadline_ms)
+		return;
+	/* A node whose checks fail cannot become primary (DESIGN.md,
+	 * Checks; eligible()), even if they failed after it asked. */
+	if (!st->healthy || st->paused)
+		return;
 	st->granted |= bit(m->sender);
 	if (popcount8(st->granted) + 1 >= majority(st))
 		become_primary(st, out, now, WHY_ELECTED);
@@ -568,15 +590,25 @@ static void on_step_down(struct elect *st, const struct proto_msg *m,
 	st->election_at_ms = now; /* no lease wait: go when caught up */
 }
 
-static void note_peer(struct elect *st, const struct proto_msg *m)
+static void note_peer(struct elect *st, const struct proto_msg *m,
+		      uint64_t now, uint32_t rand)
 {
+	bool first;
+
 	if (m->sender != peer_id(st) || st->conf.witness)
 		return;
+	first = !st->peer_seen;
 	st->peer_seen = true;
 	if (m->type == MSG_HELLO) {
 		st->peer_role = m->role;
 		st->peer_priority = m->priority;
 		st->peer_healthy = m->flags & PF_HEALTHY;
+		/* on_start() armed the timer before it knew the peer's
+		 * priority: draw it again, so that after a start too the
+		 * higher priority waits less (DESIGN.md, Election). */
+		if (first && st->role == ROLE_STANDBY && !st->followed &&
+		    now < st->grace_until_ms)
+			arm_election(st, st->grace_until_ms, rand);
 	}
 	if (m->type == MSG_HELLO || m->type == MSG_PREVOTE_REQ ||
 	    m->type == MSG_VOTE_REQ) {
@@ -592,7 +624,7 @@ static void on_recv(struct elect *st, struct elect_actions *out,
 	    m->sender == st->conf.self)
 		return;
 	st->heard_ms[m->sender] = now;
-	note_peer(st, m);
+	note_peer(st, m, now, rand);
 	if (m->type != MSG_PREVOTE_REQ && m->type != MSG_VOTE_REQ)
 		adopt_term(st, out, m->term, now, rand);
 
