@@ -32,6 +32,34 @@
  *   garp_interval = 100ms
  *   garp_refresh = 0                # periodic re-announce while primary; 0 off
  *
+ *   [resource cache]                # a Redis data resource (at most one
+ *   type = redis                    # data resource: redis, ...)
+ *   port = 6379                     # local redis-server port; replicas
+ *                                   # reach the primary at its [node]
+ *                                   # address and this port
+ *   host = 127.0.0.1                # how the agent reaches its local Redis
+ *   user = hapair                   # ACL user; optional
+ *   password_file = /etc/hapair/redis.pass  # or password = ...; optional
+ *   replication = sync              # sync | async
+ *   max_lag_on_failover = 1MB       # async: replication-offset bytes
+ *   timeout = 1s                    # per command
+ *   monitor_interval = 100ms        # INFO replication poll
+ *   keep_dir = /var/lib/hapair/kept # copies of data set aside before resync
+ *
+ *   [check web]                     # zero or more; all must pass
+ *   type = tcp                      # tcp | http | script
+ *   address = 127.0.0.1             # tcp, http
+ *   port = 80                       # tcp, http
+ *   path = /health                  # http: GET path (default /)
+ *   expect_status = 200             # http: 200..599 (default 200)
+ *   command = /usr/local/bin/chk    # script: run by /bin/sh -c; 0 = pass
+ *   interval = 1s  timeout = 1s  rise = 2  fall = 2
+ *
+ *   [notify pager]                  # zero or more programs on role change
+ *   command = /usr/local/bin/notify # gets TYPE NAME STATE, HAPAIR_* env
+ *   timeout = 10s
+ *
+ * Sizes: integer with unit B, kB, KB, MB, GB (1024-based); "0" allowed.
  * Durations: integer with unit ms, s, m (e.g. 100ms, 1s, 2m); a bare
  * number is an error.  Percentages: "1%" or "0.5%".  Every error names
  * file:line, the section and key, what was expected and what was found:
@@ -54,12 +82,17 @@ enum {
 	CONF_NAME_MAX = 64,
 	CONF_PATH_MAX = 256,
 	CONF_MAX_RESOURCES = 16,
+	CONF_MAX_CHECKS = 16,
+	CONF_MAX_NOTIFY = 8,
+	CONF_CMD_MAX = 512,
 	CONF_MAX_ERRORS = 32,
 	CONF_NODES = 2,
 };
 
 enum conf_quorum { QUORUM_WITNESS, QUORUM_NONE };
-enum conf_res_type { RES_VIP };
+enum conf_res_type { RES_VIP, RES_REDIS };
+enum conf_replication { REPL_SYNC, REPL_ASYNC };
+enum conf_check_type { CHECK_TCP, CHECK_HTTP, CHECK_SCRIPT };
 
 /* A UDP endpoint: address literal as written plus the parsed sockaddr. */
 struct conf_endpoint {
@@ -88,10 +121,45 @@ struct conf_vip {
 	uint32_t garp_refresh_ms; /* 0 = off */
 };
 
+struct conf_redis {
+	char host[64];		/* local connection, default 127.0.0.1 */
+	uint16_t port;		/* default 6379 */
+	char user[64];		/* ACL user, "" = default user */
+	char password[128];	/* from password or password_file, "" = none */
+	char password_file[CONF_PATH_MAX];
+	enum conf_replication replication;	/* default sync */
+	uint64_t max_lag_on_failover;	/* bytes, default 1MB */
+	uint32_t timeout_ms;		/* default 1s */
+	uint32_t monitor_interval_ms;	/* default 100ms */
+	char keep_dir[CONF_PATH_MAX];	/* default <state_dir>/kept */
+};
+
 struct conf_resource {
 	char name[CONF_NAME_MAX];
 	enum conf_res_type type;
 	struct conf_vip vip;	/* type == RES_VIP */
+	struct conf_redis redis; /* type == RES_REDIS */
+};
+
+struct conf_check {
+	char name[CONF_NAME_MAX];
+	enum conf_check_type type;
+	char address[64];	/* tcp, http: IPv4/IPv6 literal, default
+				 * 127.0.0.1 */
+	uint16_t port;		/* tcp, http: required */
+	char path[256];		/* http, default "/" */
+	uint32_t expect_status;	/* http, default 200 */
+	char command[CONF_CMD_MAX]; /* script: required */
+	uint32_t interval_ms;	/* default 1s */
+	uint32_t timeout_ms;	/* default 1s, must be <= interval */
+	uint32_t rise;		/* passes in a row to turn healthy, def 2 */
+	uint32_t fall;		/* failures in a row to turn failed, def 2 */
+};
+
+struct conf_notify {
+	char name[CONF_NAME_MAX];
+	char command[CONF_CMD_MAX]; /* run by /bin/sh -c with arguments */
+	uint32_t timeout_ms;	/* default 10s */
 };
 
 struct conf {
@@ -113,6 +181,10 @@ struct conf {
 
 	int n_resources;
 	struct conf_resource resources[CONF_MAX_RESOURCES];
+	int n_checks;
+	struct conf_check checks[CONF_MAX_CHECKS];
+	int n_notify;
+	struct conf_notify notify[CONF_MAX_NOTIFY];
 };
 
 /* Every error found in one file, each a full sentence with file:line. */
@@ -148,5 +220,9 @@ const char *conf_vip_interface(const struct conf_vip *vip, uint8_t node_id);
 /* Parse helpers, exposed for tests: return 0 or -1. */
 int conf_parse_duration_ms(const char *s, uint32_t *out_ms);
 int conf_parse_percent_ppm(const char *s, uint32_t *out_ppm);
+int conf_parse_size(const char *s, uint64_t *out_bytes);
+
+/* The data resource (redis, ...) or NULL: at most one per cluster. */
+const struct conf_resource *conf_data_resource(const struct conf *conf);
 
 #endif

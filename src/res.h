@@ -1,0 +1,98 @@
+/*
+ * res.h - the resource contract (DESIGN.md, Resources).
+ *
+ * A resource is something a role change drives: the VIP, a Redis
+ * server, ...  Each type implements the same operations: promote,
+ * demote (follow a given primary, or none), fence (the fastest way to
+ * stop accepting writes), monitor (healthy? data position? replication
+ * link?), and set_sync (sync-mode write guard on the primary).
+ *
+ * The set runs promote in configured order and demote in reverse order,
+ * each step bounded by a timeout, all asynchronous on the agent's libuv
+ * loop: nothing here blocks the loop (heartbeats must keep flowing).
+ * res_fence_sync() is the one blocking call, for the guard process,
+ * which has no loop.
+ */
+#ifndef HAPAIR_RES_H
+#define HAPAIR_RES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "conf.h"
+#include "err.h"
+
+struct res_set;
+
+/* Aggregate state of this node's resources, from monitoring. */
+struct res_state {
+	bool healthy;		/* every resource answers as expected */
+	bool has_position;	/* a data resource reported a position */
+	uint64_t position;	/* its data position (Redis: repl offset) */
+	bool writable;		/* the store says it accepts writes (primary) */
+	bool link_up;		/* replica: replication link to primary up */
+	char detail[200];	/* one line for status/logs, e.g.
+				 * "redis: role replica, link up, offset 123" or
+				 * "redis: NOAUTH Authentication required" */
+};
+
+/* Called when an action on the whole set finished: rc 0 or -1 with a
+ * sentence naming the resource and what failed. */
+typedef void (*res_done_cb)(struct res_set *set, int rc, const char *msg,
+			    void *data);
+
+/* Called after each monitoring round, with the aggregate state. */
+typedef void (*res_state_cb)(struct res_set *set,
+			     const struct res_state *state, void *data);
+
+/* Called when a resource set something aside before resyncing (DESIGN.md:
+ * nothing discarded silently): msg names what and where. */
+typedef void (*res_event_cb)(struct res_set *set, const char *msg,
+			     void *data);
+
+/* Open every resource of node self_id (1 or 2) of conf.  Does not touch
+ * the resources yet (connections are made lazily and retried).  Returns
+ * 0 or -1 with *err set. */
+int res_set_open(uv_loop_t *loop, const struct conf *conf, uint8_t self_id,
+		 res_state_cb on_state, res_event_cb on_event, void *data,
+		 struct res_set **out, struct hp_err *err);
+
+/* Close connections and timers; the set is freed once libuv has closed
+ * its handles (run the loop). */
+void res_set_close(struct res_set *set);
+
+/* Start periodic monitoring (each resource at its own interval); the
+ * state callback fires after each round. */
+void res_set_monitor_start(struct res_set *set);
+
+/* Become primary: each resource in config order (data stores before
+ * the VIP so the VIP never points at a read-only store).  Stops at the
+ * first failure and calls done(-1); a failed promote must leave the node
+ * not serving, so the caller fences after a failure. */
+void res_set_promote(struct res_set *set, res_done_cb done, void *data);
+
+/* Become standby following node primary_id (1 or 2), or 0 when no
+ * primary is known (stay read-only, follow nobody).  Reverse order.
+ * Every resource is tried; done(-1) if any failed. */
+void res_set_demote(struct res_set *set, uint8_t primary_id,
+		    res_done_cb done, void *data);
+
+/* Stop accepting writes now: remove VIPs, pause writes on the store.
+ * Fire and forget (asynchronous), idempotent. */
+void res_set_fence(struct res_set *set);
+
+/* Sync-mode write guard on the primary (DESIGN.md, Data protection):
+ * require = true makes the store refuse writes no replica has (Redis:
+ * min-replicas-to-write 1); false relaxes it - call only after the
+ * witness recorded the standby as not in sync. */
+void res_set_sync(struct res_set *set, bool require);
+
+/* The last aggregate state (for status). */
+const struct res_state *res_set_state(const struct res_set *set);
+
+/* For the guard process: fence every resource of node self_id of conf,
+ * synchronously, each bounded by its timeout.  Errors go to stderr. */
+void res_fence_sync(const struct conf *conf, uint8_t self_id);
+
+#endif
