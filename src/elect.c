@@ -201,6 +201,7 @@ static void fence_to_standby(struct elect *st, struct elect_actions *out,
 {
 	push(out, ACT_FENCE, why);
 	st->lease_end_ms = 0;
+	st->following = 0; /* the next primary's heartbeat re-points us */
 	if (st->leader == st->conf.self)
 		st->leader = 0;
 	set_role(st, out, ROLE_STANDBY, why, now);
@@ -257,18 +258,69 @@ static void step_down(struct elect *st, struct elect_actions *out,
 
 /* ---- becoming primary ------------------------------------------------ */
 
+static void set_sync(struct elect *st, struct elect_actions *out,
+		     bool require)
+{
+	struct elect_action *a;
+
+	if (!st->conf.sync_mode || st->sync_required == require)
+		return;
+	st->sync_required = require;
+	a = push(out, ACT_SYNC, WHY_NONE);
+	if (a)
+		a->flag = require;
+}
+
+/* Is the peer in sync: it acked within a promise and, when there is
+ * data, its own replication link to us is up. */
+static bool peer_in_sync(const struct elect *st, uint64_t now)
+{
+	if (!st->peer_ack_ms ||
+	    now >= st->peer_ack_ms + elect_promise_ms(&st->conf))
+		return false;
+	return !st->has_position || st->peer_in_sync;
+}
+
+/* Sync bookkeeping for one heartbeat round (DESIGN.md, Data protection).
+ * The heartbeat tells the voters who is in sync; the witness persists it
+ * before acking.  A peer that drops out starts relax_from_ms: the write
+ * guard is lifted only when the witness acks a heartbeat sent after it
+ * (on_ack), so a standby the witness still believes in sync can never be
+ * behind an acknowledged write. */
+static void fill_sync(struct elect *st, struct elect_actions *out,
+		      struct proto_msg *tmpl, uint64_t now)
+{
+	bool peer = peer_in_sync(st, now);
+
+	tmpl->sync_set = bit(st->conf.self);
+	if (peer)
+		tmpl->sync_set |= bit(peer_id(st));
+	if (!st->conf.sync_mode && st->has_position) {
+		tmpl->flags |= PF_HAS_POSITION | PF_ASYNC;
+		tmpl->position = st->position;
+	} else if (peer && st->peer_has_position) {
+		/* Committed: what the in-sync standby confirmed having. */
+		tmpl->flags |= PF_HAS_POSITION;
+		tmpl->position = st->peer_position;
+	}
+	if (peer) {
+		st->relax_from_ms = 0;
+		set_sync(st, out, true);
+	} else if (!st->relax_from_ms) {
+		st->relax_from_ms = now;
+		if (st->conf.quorum_none)
+			set_sync(st, out, false); /* nobody to record it */
+	}
+}
+
 static void send_heartbeats(struct elect *st, struct elect_actions *out,
 			    uint64_t now)
 {
 	struct proto_msg tmpl;
-	uint64_t promise = elect_promise_ms(&st->conf);
 
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.lease_ms = st->conf.lease_ms;
-	/* In sync: ourselves, and the peer if it acked within a promise. */
-	tmpl.sync_set = bit(st->conf.self);
-	if (st->peer_ack_ms && now < st->peer_ack_ms + promise)
-		tmpl.sync_set |= bit(peer_id(st));
+	fill_sync(st, out, &tmpl, now);
 	broadcast(st, out, MSG_HEARTBEAT, st->term, &tmpl);
 	st->next_hb_ms = now + st->conf.heartbeat_ms;
 	if (st->conf.quorum_none)
@@ -288,6 +340,13 @@ static void become_primary(struct elect *st, struct elect_actions *out,
 	}
 	st->was_failover = st->followed;
 	st->leader = st->conf.self;
+	st->following = 0;
+	st->peer_ack_ms = 0;
+	st->peer_in_sync = false;
+	st->relax_from_ms = 0;
+	/* Writes need a replica until the witness records otherwise. */
+	st->sync_required = false;
+	set_sync(st, out, true);
 	st->elected_ms = now;
 	st->step_down_pending = false;
 	/* Each vote was a promise made at or after round_ms (its receipt),
@@ -347,6 +406,14 @@ static void start_prevote(struct elect *st, struct elect_actions *out,
 }
 
 /* May this node campaign now?  Its own vote obeys the voter rules. */
+bool elect_too_far_behind(const struct elect *st)
+{
+	if (st->conf.sync_mode || !st->conf.max_lag || !st->has_primary_pos)
+		return false;
+	return !st->has_position ||
+	       st->position + st->conf.max_lag < st->primary_pos;
+}
+
 static bool eligible(const struct elect *st, uint64_t now)
 {
 	if (st->conf.witness || !st->healthy || st->paused)
@@ -358,6 +425,8 @@ static bool eligible(const struct elect *st, uint64_t now)
 		return false;
 	if (st->step_down_pending && st->has_position &&
 	    st->position < st->stepped_down_pos)
+		return false;
+	if (elect_too_far_behind(st))
 		return false;
 	return true;
 }
@@ -489,7 +558,10 @@ static void on_heartbeat(struct elect *st, struct elect_actions *out,
 	st->promise_to = m->sender;
 	st->promise_term = m->term;
 	st->promise_until_ms = now + elect_promise_ms(&st->conf);
-	if (m->flags & PF_HAS_POSITION) {
+	if ((m->flags & PF_HAS_POSITION) && (m->flags & PF_ASYNC)) {
+		st->has_primary_pos = true;
+		st->primary_pos = m->position;
+	} else if (m->flags & PF_HAS_POSITION) {
 		st->has_committed = true;
 		st->committed_pos = m->position;
 	}
@@ -504,11 +576,21 @@ static void on_heartbeat(struct elect *st, struct elect_actions *out,
 		 * Jitter only separates nodes that ask at once (start,
 		 * lost rounds). */
 		st->election_at_ms = st->promise_until_ms;
+		if (st->following != m->sender) {
+			struct elect_action *f = push(out, ACT_FOLLOW,
+						      WHY_FOLLOW);
+
+			st->following = m->sender;
+			if (f)
+				f->to = m->sender;
+		}
 	}
 	ack = send_to(st, out, m->sender, MSG_ACK, st->term);
 	if (!ack)
 		return;
 	ack->flags |= PF_GRANTED;
+	if (st->in_sync)
+		ack->flags |= PF_IN_SYNC;
 	ack->hb_seq = m->seq;
 	ack->hb_send_ms = m->send_ms;
 	set_position(st, ack);
@@ -530,7 +612,13 @@ static void on_ack(struct elect *st, struct elect_actions *out,
 		st->peer_ack_ms = now;
 		st->peer_has_position = m->flags & PF_HAS_POSITION;
 		st->peer_position = m->position;
+		st->peer_in_sync = m->flags & PF_IN_SYNC;
 	}
+	/* The witness acked a heartbeat that left the peer out of the sync
+	 * set: it has persisted that record, so writes may go on alone. */
+	if (m->sender == ELECT_WITNESS_ID && st->relax_from_ms &&
+	    m->hb_send_ms >= st->relax_from_ms)
+		set_sync(st, out, false);
 }
 
 static void on_prevote_reply(struct elect *st, struct elect_actions *out,
@@ -820,6 +908,7 @@ void elect_step(const struct elect *cur, const struct elect_event *ev,
 	case EV_POSITION:
 		next->has_position = ev->has_position;
 		next->position = ev->position;
+		next->in_sync = ev->flag;
 		break;
 	case EV_SWITCHOVER:
 		if (next->role == ROLE_PRIMARY)
@@ -926,7 +1015,8 @@ const char *elect_act_name(enum elect_act_type t)
 		[ACT_PERSIST] = "persist", [ACT_SEND] = "send",
 		[ACT_FENCE] = "fence",	   [ACT_PROMOTE] = "promote",
 		[ACT_DEMOTE] = "demote",   [ACT_ROLE] = "role",
-		[ACT_NOTE] = "note",
+		[ACT_NOTE] = "note",	   [ACT_FOLLOW] = "follow",
+		[ACT_SYNC] = "sync",
 	};
 
 	return (unsigned)t < ACT_MAX && names[t] ? names[t] : "unknown";

@@ -63,7 +63,9 @@ enum elect_ev_type {
 struct elect_event {
 	enum elect_ev_type type;
 	uint32_t rand;		/* uniform random, used for election jitter */
-	bool flag;		/* EV_HEALTH: healthy; EV_PAUSE: paused */
+	bool flag;		/* EV_HEALTH: healthy; EV_PAUSE: paused;
+				 * EV_POSITION: replication link to the
+				 * primary is up (replica in sync) */
 	bool has_position;	/* EV_POSITION */
 	uint64_t position;	/* EV_POSITION */
 	struct proto_msg msg;	/* EV_RECV */
@@ -78,12 +80,17 @@ enum elect_act_type {
 	ACT_DEMOTE,	/* be standby: demote resources, make sure no VIP */
 	ACT_ROLE,	/* role changed (for events/status); why says why */
 	ACT_NOTE,	/* something worth a log line; why says what */
+	ACT_FOLLOW,	/* standby: data follows primary `to` (0 = none) */
+	ACT_SYNC,	/* primary, sync mode: flag = require a replica for
+			 * writes (false only after the witness recorded the
+			 * standby out of sync) */
 	ACT_MAX
 };
 
 struct elect_action {
 	enum elect_act_type type;
-	uint8_t to;		/* ACT_SEND: destination node id */
+	uint8_t to;		/* ACT_SEND: destination; ACT_FOLLOW: primary */
+	bool flag;		/* ACT_SYNC: require a replica */
 	enum elect_why why;
 	struct proto_msg msg;	/* ACT_SEND: header fields term/type/sender
 				 * and body are filled; cluster, seq and
@@ -106,6 +113,10 @@ struct elect_conf {
 	uint32_t drift_ppm;	/* clock-rate drift allowance, 10000 = 1% */
 	uint32_t hold_down_ms;
 	uint32_t priority;	/* own; peer's comes in HELLO */
+	bool sync_mode;		/* replication = sync: ACT_SYNC, committed
+				 * positions in heartbeats */
+	uint64_t max_lag;	/* async: no campaign further behind the
+				 * primary's position than this (0 = any) */
 };
 
 /* The whole state of one voter.  Plain data: copy it, compare it. */
@@ -153,6 +164,16 @@ struct elect {
 	uint64_t elected_ms;	/* when this node last became primary */
 	bool was_failover;	/* became primary by replacing another */
 
+	/* data following (standby) and sync state (primary) */
+	uint8_t following;	/* primary our data follows (ACT_FOLLOW) */
+	bool in_sync;		/* own replication link to the primary up */
+	bool has_primary_pos;	/* async: primary's own position, from */
+	uint64_t primary_pos;	/* its heartbeats */
+	bool peer_in_sync;	/* primary: peer's last ACK said in sync */
+	bool sync_required;	/* primary: last ACT_SYNC flag */
+	uint64_t relax_from_ms;	/* primary: first heartbeat sent without
+				 * the peer in sync_set; 0 = peer in it */
+
 	/* own data and operator state */
 	bool healthy;
 	bool paused;
@@ -186,6 +207,10 @@ bool elect_is_primary(const struct elect *st, uint64_t now_ms);
  * step. */
 const char *elect_invariant_violation(const struct elect *st,
 				      uint64_t now_ms);
+
+/* Async mode: is this standby further behind the primary's last known
+ * position than max_lag_on_failover (so it must not campaign)? */
+bool elect_too_far_behind(const struct elect *st);
 
 /* Lease arithmetic, exposed for the agent and tests. */
 uint64_t elect_lease_ms(const struct elect_conf *c);	/* L*(1-d) */

@@ -72,6 +72,10 @@ enum proto_flag {
 				    * or peer seen since it started */
 	PF_PAUSED = 1u << 4,	   /* HELLO: automatic failover paused */
 	PF_SWITCHOVER = 1u << 5,   /* STEP_DOWN: planned, standby goes now */
+	PF_IN_SYNC = 1u << 6,	   /* ACK: sender's replication link to the
+				    * primary is up (its data follows) */
+	PF_ASYNC = 1u << 7,	   /* HEARTBEAT: position is the primary's own
+				    * (async mode), not a committed one */
 };
 
 /* Why a vote or pre-vote was refused (PREVOTE_REPLY, VOTE_REPLY). */

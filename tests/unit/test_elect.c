@@ -326,6 +326,7 @@ static void standby_b(struct elect *st)
 {
 	base(st, 2);
 	st->leader = 1;
+	st->following = 1;
 	st->followed = true;
 	st->last_hb_ms = T0;
 	st->promise_to = 1;
@@ -625,6 +626,7 @@ static const struct row rows[] = {
 	{ ACT(ACT_FENCE, WHY_LEASE_EXPIRED),
 	  ACT(ACT_ROLE, WHY_LEASE_EXPIRED),
 	  ACT(ACT_PERSIST, WHY_NONE),
+	  { .type = ACT_FOLLOW, .why = WHY_FOLLOW, .to = 2 },
 	  { SEND(2, MSG_ACK, 6), .flags = PF_GRANTED,
 	    .hb_send_ms = T0 + 990 } },
 	NULL,
@@ -2220,6 +2222,183 @@ static void test_stress(void **state)
 		      STRESS_RUNS, STRESS_MS, elections, worst);
 }
 
+/* ---- data positions and sync mode ---------------------------------- */
+
+static int count_act(const struct elect_actions *out, enum elect_act_type t,
+		     int flag)
+{
+	int n = 0;
+
+	for (int i = 0; i < out->n; i++)
+		if (out->a[i].type == t && (flag < 0 || out->a[i].flag == flag))
+			n++;
+	return n;
+}
+
+static const struct elect_action *find_send(const struct elect_actions *out,
+					    uint8_t to, uint8_t type)
+{
+	for (int i = 0; i < out->n; i++)
+		if (out->a[i].type == ACT_SEND && out->a[i].to == to &&
+		    out->a[i].msg.type == type)
+			return &out->a[i];
+	return NULL;
+}
+
+/* Sync mode: the standby's link goes down.  The write guard stays on
+ * until the witness has acked a heartbeat that left the standby out of
+ * the sync set; only then ACT_SYNC(false). */
+static void test_sync_relaxed_only_after_witness_record(void **state)
+{
+	struct elect cur, next;
+	struct elect_actions out;
+	struct elect_event ev = { .type = EV_TICK };
+	const struct elect_action *hb;
+
+	primary_a(&cur);
+	cur.conf.sync_mode = true;
+	cur.sync_required = true;
+	cur.has_position = true;
+	cur.position = 1000;
+	cur.peer_in_sync = false; /* its last ACK said link down */
+	elect_step(&cur, &ev, T0 + HB_MS, &next, &out);
+	hb = find_send(&out, W, MSG_HEARTBEAT);
+	assert_non_null(hb);
+	assert_int_equal(hb->msg.sync_set, BIT(1));
+	assert_int_equal(count_act(&out, ACT_SYNC, -1), 0);
+	assert_int_equal(next.relax_from_ms, T0 + HB_MS);
+
+	/* An ack of an older heartbeat (sent with the peer in) relaxes
+	 * nothing. */
+	cur = next;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_RECV;
+	ev.msg.type = MSG_ACK;
+	ev.msg.sender = W;
+	ev.msg.term = 5;
+	ev.msg.flags = PF_GRANTED;
+	ev.msg.hb_send_ms = T0;
+	elect_step(&cur, &ev, T0 + HB_MS + 1, &next, &out);
+	assert_int_equal(count_act(&out, ACT_SYNC, -1), 0);
+	assert_true(next.sync_required);
+
+	/* The witness acks the peerless heartbeat: relax. */
+	cur = next;
+	ev.msg.hb_send_ms = T0 + HB_MS;
+	elect_step(&cur, &ev, T0 + HB_MS + 2, &next, &out);
+	assert_int_equal(count_act(&out, ACT_SYNC, 0), 1);
+	assert_false(next.sync_required);
+
+	/* The standby catches up (ACK in sync): the guard is back at the
+	 * next heartbeat. */
+	cur = next;
+	ev.msg.sender = 2;
+	ev.msg.flags = PF_GRANTED | PF_IN_SYNC | PF_HAS_POSITION;
+	ev.msg.position = 990;
+	elect_step(&cur, &ev, T0 + HB_MS + 3, &next, &out);
+	cur = next;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_TICK;
+	elect_step(&cur, &ev, T0 + 2 * HB_MS, &next, &out);
+	assert_int_equal(count_act(&out, ACT_SYNC, 1), 1);
+	hb = find_send(&out, W, MSG_HEARTBEAT);
+	assert_non_null(hb);
+	assert_int_equal(hb->msg.sync_set, BIT(1) | BIT(2));
+	/* The committed position is what the standby confirmed. */
+	assert_int_equal(hb->msg.position, 990);
+	assert_int_equal(hb->msg.flags & (PF_HAS_POSITION | PF_ASYNC),
+			 PF_HAS_POSITION);
+}
+
+/* A new primary starts with the write guard on (ACT_SYNC before
+ * ACT_PROMOTE), whatever it had before. */
+static void test_sync_guard_on_at_promotion(void **state)
+{
+	struct elect cur, next;
+	struct elect_actions out;
+	struct elect_event ev = { .type = EV_RECV };
+	int sync_at = -1, promote_at = -1;
+
+	base(&cur, 2);
+	cur.conf.sync_mode = true;
+	cur.role = ROLE_CANDIDATE;
+	cur.term = 6;
+	cur.voted_for = 2;
+	cur.round_ms = T0;
+	cur.round_deadline_ms = T0 + 50;
+	ev.msg.type = MSG_VOTE_REPLY;
+	ev.msg.sender = W;
+	ev.msg.term = 6;
+	ev.msg.flags = PF_GRANTED;
+	elect_step(&cur, &ev, T0 + 2, &next, &out);
+	assert_int_equal(next.role, ROLE_PRIMARY);
+	for (int i = 0; i < out.n; i++) {
+		if (out.a[i].type == ACT_SYNC && out.a[i].flag)
+			sync_at = i;
+		if (out.a[i].type == ACT_PROMOTE)
+			promote_at = i;
+	}
+	assert_true(sync_at >= 0);
+	assert_true(promote_at > sync_at);
+}
+
+/* Async mode: a standby further behind the primary's last position than
+ * max_lag_on_failover does not campaign; within it, it does. */
+static void test_async_lag_blocks_campaign(void **state)
+{
+	struct elect cur, next;
+	struct elect_actions out;
+	struct elect_event ev = { .type = EV_TICK };
+
+	standby_b(&cur);
+	cur.conf.max_lag = 100;
+	cur.has_position = true;
+	cur.position = 800;
+	cur.has_primary_pos = true;
+	cur.primary_pos = 1000;
+	assert_true(elect_too_far_behind(&cur));
+	elect_step(&cur, &ev, T0 + PROMISE + 1, &next, &out);
+	assert_int_equal(next.role, ROLE_STANDBY);
+	assert_null(find_send(&out, W, MSG_PREVOTE_REQ));
+
+	cur.position = 950;
+	assert_false(elect_too_far_behind(&cur));
+	elect_step(&cur, &ev, T0 + PROMISE + 1, &next, &out);
+	assert_int_equal(next.role, ROLE_PRECANDIDATE);
+	assert_non_null(find_send(&out, W, MSG_PREVOTE_REQ));
+}
+
+/* A standby re-points its data at a new primary once (ACT_FOLLOW), and
+ * acks in sync only when its own link is up. */
+static void test_follow_new_primary(void **state)
+{
+	struct elect cur, next;
+	struct elect_actions out;
+	struct elect_event ev = { .type = EV_RECV };
+	const struct elect_action *ack;
+
+	standby_b_term7(&cur);
+	cur.following = 1;
+	cur.in_sync = false;
+	ev.msg.type = MSG_HEARTBEAT;
+	ev.msg.sender = 1;
+	ev.msg.term = 8;
+	elect_step(&cur, &ev, T0 + 10, &next, &out);
+	assert_int_equal(count_act(&out, ACT_FOLLOW, -1), 0); /* same one */
+	ack = find_send(&out, 1, MSG_ACK);
+	assert_non_null(ack);
+	assert_int_equal(ack->msg.flags & PF_IN_SYNC, 0);
+
+	cur.following = 0; /* after a fence or a start */
+	cur.in_sync = true;
+	elect_step(&cur, &ev, T0 + 10, &next, &out);
+	assert_int_equal(count_act(&out, ACT_FOLLOW, -1), 1);
+	assert_int_equal(next.following, 1);
+	ack = find_send(&out, 1, MSG_ACK);
+	assert_non_null(ack);
+	assert_int_equal(ack->msg.flags & PF_IN_SYNC, PF_IN_SYNC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2243,6 +2422,10 @@ int main(void)
 		cmocka_unit_test(test_planned_switchover),
 		cmocka_unit_test(test_stalled_candidate_resumed),
 		cmocka_unit_test(test_stress),
+		cmocka_unit_test(test_sync_relaxed_only_after_witness_record),
+		cmocka_unit_test(test_sync_guard_on_at_promotion),
+		cmocka_unit_test(test_async_lag_blocks_campaign),
+		cmocka_unit_test(test_follow_new_primary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
