@@ -22,7 +22,7 @@
 #
 # Tools:
 #   hapair           heartbeat 100ms, lease 700ms (the defaults)
-#   hapair-tuned     heartbeat 15ms, lease 150ms
+#   hapair-tuned     heartbeat 10ms, lease 120ms
 #   keepalived       VRRPv2, advert_int 1
 #   keepalived-fast  VRRPv3, advert_int 0.01, max_auto_priority (real-
 #                    time scheduling, as hapair uses)
@@ -43,7 +43,7 @@
 #   BENCH_PRE_MS [1000]  BENCH_WINDOW_MS [per tool: 5000 hapair,
 #   2000 hapair-tuned, 6000 keepalived, 2000 keepalived-fast]
 #   HAPAIR_HB [100ms]  HAPAIR_LEASE [700ms]
-#   HAPAIR_TUNED_HB [15ms]  HAPAIR_TUNED_LEASE [150ms]
+#   HAPAIR_TUNED_HB [10ms]  HAPAIR_TUNED_LEASE [120ms]
 #   BUILD [<repo>/build]  HAPAIR [$BUILD/hapair]  TOOLS [$BUILD]
 #   BENCH_OUT [$BUILD/bench]
 #
@@ -65,8 +65,8 @@ BENCH_PRE_MS=${BENCH_PRE_MS:-1000}
 BENCH_OUT=${BENCH_OUT:-$HP_BUILD/bench}
 HAPAIR_HB=${HAPAIR_HB:-100ms}
 HAPAIR_LEASE=${HAPAIR_LEASE:-700ms}
-HAPAIR_TUNED_HB=${HAPAIR_TUNED_HB:-15ms}
-HAPAIR_TUNED_LEASE=${HAPAIR_TUNED_LEASE:-150ms}
+HAPAIR_TUNED_HB=${HAPAIR_TUNED_HB:-10ms}
+HAPAIR_TUNED_LEASE=${HAPAIR_TUNED_LEASE:-120ms}
 PROBE_PORT=7000
 PROBE_INTERVAL_MS=10
 # Longest wait for the first primary: keepalived needs 3 adverts plus
