@@ -22,11 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "ctl.h"
+#include "notify.h"
 #include "guard.h"
 #include "log.h"
 #include "statefile.h"
-#include "vip.h"
+#include "res.h"
 #include "voter.h"
 
 enum {
@@ -55,69 +57,171 @@ static const struct conf_endpoint *endpoint(const struct voter *v,
 	return NULL;
 }
 
-/* ---- resources (the VIP) ---------------------------------------------- */
+/* ---- resources ------------------------------------------------------- */
 
-static void announce_cb(uv_timer_t *t)
+static void step(struct voter *v, struct elect_event *ev);
+
+/* Feed the election what changed in the resources: data position and
+ * replication link (EV_POSITION), fitness (EV_HEALTH).  Never called
+ * inside step(): a callback that may run there goes through res_kick. */
+static void res_sync(struct voter *v)
 {
-	struct vip_announcer *an = t->data;
-	const struct conf_vip *vip = &an->v->conf.resources[an->index].vip;
-	struct hp_err err;
+	const struct res_state *s = res_set_state(v->res);
+	bool healthy;
 
-	if (vip_announce(vip, conf_vip_interface(vip, an->v->self), &err))
-		log_ratelimited(LOG_RL_SLOTS - 1, mono_ms(), DROP_LOG_MS,
-				LOG_WARN, "%s", err.msg);
-	if (an->left > 0)
-		an->left--;
-	if (an->left == 0) {
-		if (vip->garp_refresh_ms)
-			uv_timer_start(t, announce_cb, vip->garp_refresh_ms, 0);
-		else
-			uv_timer_stop(t);
+	if (v->stopping)
+		return;
+	if (s->has_position != v->st.has_position ||
+	    s->position != v->st.position || s->link_up != v->st.in_sync) {
+		struct elect_event ev = { .type = EV_POSITION,
+					  .has_position = s->has_position,
+					  .position = s->position,
+					  .flag = s->link_up };
+
+		step(v, &ev);
+	}
+	v->res_healthy = s->healthy;
+	/* Fit to be primary: resources answer, no failed promote pending,
+	 * every [check] passes (DESIGN.md, Checks). */
+	healthy = v->res_healthy && !v->unfit &&
+		  (!v->checks || check_set_healthy(v->checks));
+	if (healthy != v->st.healthy) {
+		struct elect_event ev = { .type = EV_HEALTH, .flag = healthy };
+
+		hp_log(healthy ? LOG_INFO : LOG_WARN, "node %s: %s",
+		       healthy ? "healthy" : "unfit", v->unfit ?
+		       "a promote failed; retrying later" :
+		       !v->res_healthy ? s->detail : "a check fails");
+		step(v, &ev);
+	}
+}
+
+static void res_kick_cb(uv_timer_t *t)
+{
+	res_sync(t->data);
+}
+
+static void on_res_state(struct res_set *set, const struct res_state *s,
+			 void *data)
+{
+	struct voter *v = data;
+
+	if (v->stepping)
+		uv_timer_start(&v->res_kick, res_kick_cb, 0, 0);
+	else
+		res_sync(v);
+}
+
+static void remember_event(struct voter *v, const char *msg)
+{
+	snprintf(v->events[v->n_events % VOTER_EVENTS],
+		 sizeof(v->events[0]), "%s", msg);
+	v->n_events++;
+}
+
+static void on_res_event(struct res_set *set, const char *msg, void *data)
+{
+	struct voter *v = data;
+
+	hp_log(LOG_WARN, "%s", msg);
+	remember_event(v, msg);
+}
+
+/* A check flipped: log it, keep it for status, re-judge fitness. */
+static void on_check_flip(struct check_set *set, const char *name,
+			  bool healthy, const char *reason, void *data)
+{
+	struct voter *v = data;
+	char msg[VOTER_EVENT_LEN];
+
+	snprintf(msg, sizeof(msg), "check %s %s: %s", name,
+		 healthy ? "passes" : "FAILS", reason);
+	hp_log(healthy ? LOG_INFO : LOG_WARN, "%s", msg);
+	remember_event(v, msg);
+	if (v->stepping)
+		uv_timer_start(&v->res_kick, res_kick_cb, 0, 0);
+	else
+		res_sync(v);
+}
+
+static void on_notify_fail(struct notify_set *set, const char *msg,
+			   void *data)
+{
+	hp_log(LOG_WARN, "%s", msg);
+	remember_event(data, msg);
+}
+
+static void health_retry(uv_timer_t *t)
+{
+	struct voter *v = t->data;
+
+	v->unfit = false;
+	res_sync(v);
+}
+
+/* Before each res_set_promote/demote/fence: the set first ends the
+ * action still running, whose done then reports -1 although nothing
+ * failed; res_done() tells that one apart. */
+static void res_starting(struct voter *v)
+{
+	v->res_interrupting = v->res_running;
+	v->res_running = true;
+}
+
+/* In a done callback: false if this is an action a newer one took over
+ * (log it, act on nothing). */
+static bool res_done(struct voter *v)
+{
+	if (v->res_interrupting) {
+		v->res_interrupting = false;
+		return false;
+	}
+	v->res_running = false;
+	return true;
+}
+
+/* A failed promote must leave the node not serving (res.h): fence, and
+ * be unfit for a while so that the peer takes over. */
+static void promote_done(struct res_set *set, int rc, const char *msg,
+			 void *data)
+{
+	struct voter *v = data;
+
+	if (!res_done(v)) {
+		hp_log(LOG_INFO, "%s", msg);
 		return;
 	}
-	uv_timer_start(t, announce_cb, vip->garp_interval_ms, 0);
-}
-
-static int vips_add(struct voter *v)
-{
-	int rc = 0;
-
-	for (int i = 0; i < v->conf.n_resources; i++) {
-		const struct conf_vip *vip = &v->conf.resources[i].vip;
-		struct vip_announcer *an = &v->announcers[i];
-		struct hp_err err;
-
-		if (v->conf.resources[i].type != RES_VIP)
-			continue;
-		if (vip_add(vip, conf_vip_interface(vip, v->self), &err)) {
-			hp_log(LOG_ERR, "promote: %s", err.msg);
-			v->resource_errors++;
-			rc = -1;
-			continue;
-		}
-		hp_log(LOG_INFO, "vip %s added on %s", vip->text,
-		       conf_vip_interface(vip, v->self));
-		/* First announcement now, the rest from the timer. */
-		an->left = vip->garp_count;
-		if (an->left)
-			announce_cb(&an->timer);
+	if (rc == 0) {
+		hp_log(LOG_INFO, "promoted: %s", *msg ? msg : "no resources");
+		return;
 	}
-	return rc;
+	v->resource_errors++;
+	hp_log(LOG_ERR, "promote: %s", msg);
+	if (v->stopping)
+		return;
+	res_starting(v);
+	res_set_fence(set);
+	v->res_running = false;
+	v->unfit = true;
+	/* This may run inside step(): feed EV_HEALTH from the loop. */
+	uv_timer_start(&v->res_kick, res_kick_cb, 0, 0);
+	uv_timer_start(&v->health_timer, health_retry, HEALTH_RETRY_MS, 0);
 }
 
-static void vips_remove(struct voter *v, const char *why)
+static void demote_done(struct res_set *set, int rc, const char *msg,
+			void *data)
 {
-	for (int i = 0; i < v->conf.n_resources; i++) {
-		const struct conf_vip *vip = &v->conf.resources[i].vip;
-		struct hp_err err;
+	struct voter *v = data;
 
-		if (v->conf.resources[i].type != RES_VIP)
-			continue;
-		uv_timer_stop(&v->announcers[i].timer);
-		if (vip_remove(vip, conf_vip_interface(vip, v->self), &err)) {
-			hp_log(LOG_ERR, "%s: %s", why, err.msg);
-			v->resource_errors++;
-		}
+	if (!res_done(v)) {
+		hp_log(LOG_INFO, "%s", msg);
+		return;
+	}
+	if (rc) {
+		v->resource_errors++;
+		hp_log(LOG_ERR, "demote: %s", msg);
+	} else if (*msg) {
+		hp_log(LOG_INFO, "demoted: %s", msg);
 	}
 }
 
@@ -181,15 +285,34 @@ static void log_role(struct voter *v, const struct elect *next,
 	       next->term, elect_why_name(why));
 	if (next->role == ROLE_PRIMARY)
 		v->elections_won++;
-}
+	if (v->notify && next->role != ROLE_WITNESS) {
+		uint8_t peer = v->self == 1 ? 2 : 1;
+		/* keepalived's states: MASTER, BACKUP, FAULT (unfit). */
+		const char *state = next->role == ROLE_PRIMARY ? "MASTER" :
+				    next->healthy ? "BACKUP" : "FAULT";
+		struct notify_event ev = {
+			.node = v->name,
+			.peer = voter_node_name(v, peer),
+			.role = elect_role_name(next->role),
+			.state = state,
+			.term = next->term,
+			.reason = elect_why_name(why),
+		};
 
-static void health_retry(uv_timer_t *t);
+		notify_set_run(v->notify, &ev);
+	}
+}
 
 /* Carry out one action.  Returns -1 to abandon the step (persist failed:
  * nothing after it may run, and the old state is kept). */
 static int do_action(struct voter *v, const struct elect *next,
 		     struct elect_action *a)
 {
+	/* Only agents have resources; a witness gets no such actions. */
+	if (!v->res && (a->type == ACT_FENCE || a->type == ACT_DEMOTE ||
+			a->type == ACT_FOLLOW || a->type == ACT_PROMOTE ||
+			a->type == ACT_SYNC))
+		return 0;
 	switch (a->type) {
 	case ACT_PERSIST:
 		return persist(v, next);
@@ -198,19 +321,30 @@ static int do_action(struct voter *v, const struct elect *next,
 		break;
 	case ACT_FENCE:
 		v->fences++;
-		vips_remove(v, "fence");
-		hp_log(LOG_WARN, "fenced (%s): VIPs removed",
+		hp_log(LOG_WARN, "fenced (%s): VIPs removed, writes stopped",
 		       elect_why_name(a->why));
+		res_starting(v);
+		res_set_fence(v->res);
+		v->res_running = false;
 		break;
 	case ACT_DEMOTE:
-		vips_remove(v, "demote");
+		res_starting(v);
+		res_set_demote(v->res, next->leader, demote_done, v);
+		break;
+	case ACT_FOLLOW:
+		res_starting(v);
+		res_set_demote(v->res, a->to, demote_done, v);
 		break;
 	case ACT_PROMOTE:
-		if (vips_add(v)) {
-			/* Unfit until the retry timer: the peer takes over. */
-			uv_timer_start(&v->health_timer, health_retry,
-				       HEALTH_RETRY_MS, 0);
-		}
+		res_starting(v);
+		res_set_promote(v->res, promote_done, v);
+		break;
+	case ACT_SYNC:
+		hp_log(LOG_INFO, "sync-mode write guard: %s", a->flag ?
+		       "writes need an in-sync replica" :
+		       "writes allowed without a replica (the witness "
+		       "recorded the standby out of sync)");
+		res_set_sync(v->res, a->flag);
 		break;
 	case ACT_ROLE:
 		log_role(v, next, a->why);
@@ -239,15 +373,18 @@ static void step(struct voter *v, struct elect_event *ev)
 	elect_step(&v->st, ev, now, &next, &acts);
 	if (v->guard && next.role == ROLE_PRIMARY)
 		guard_publish(v->guard, true, next.lease_end_ms);
+	v->stepping = true;
 	for (int i = 0; i < acts.n; i++) {
 		if (do_action(v, &next, &acts.a[i]) == 0)
 			continue;
+		v->stepping = false;
 		if (v->guard)
 			guard_publish(v->guard, elect_is_primary(&v->st, now),
 				      v->st.lease_end_ms);
 		arm_timer(v, now + v->conf.heartbeat_ms);
 		return;
 	}
+	v->stepping = false;
 	if (v->guard && next.role != ROLE_PRIMARY)
 		guard_publish(v->guard, false, 0);
 	v->st = next;
@@ -259,11 +396,6 @@ static void simple_event(struct voter *v, enum elect_ev_type type, bool flag)
 	struct elect_event ev = { .type = type, .flag = flag };
 
 	step(v, &ev);
-}
-
-static void health_retry(uv_timer_t *t)
-{
-	simple_event(t->data, EV_HEALTH, true);
 }
 
 static void timer_cb(uv_timer_t *t)
@@ -358,15 +490,32 @@ static void close_all(uv_handle_t *h, void *arg)
 static void on_stop_signal(uv_signal_t *s, int signum)
 {
 	struct voter *v = s->data;
+	bool was_primary;
 
 	hp_log(LOG_INFO, "%s: shutting down", strsignal(signum));
 	/* A primary hands over (fence, then STEP_DOWN) so the standby
 	 * takes over at once instead of after the lease. */
-	if (v->st.role == ROLE_PRIMARY)
+	was_primary = v->st.role == ROLE_PRIMARY;
+	if (was_primary)
 		simple_event(v, EV_SWITCHOVER, false);
 	v->stopping = true;
-	if (!v->witness)
-		vips_remove(v, "shutdown");
+	if (v->res) {
+		/* The fence above is on its way to the store; closing the
+		 * connection could cut it off, so fence once more in the
+		 * guard's blocking way (bounded by each timeout). */
+		if (was_primary)
+			res_fence_sync(&v->conf, v->self);
+		res_set_close(v->res);
+		v->res = NULL;
+	}
+	if (v->checks) {
+		check_set_close(v->checks);
+		v->checks = NULL;
+	}
+	if (v->notify) {
+		notify_set_close(v->notify);
+		v->notify = NULL;
+	}
 	if (v->guard) {
 		guard_publish(v->guard, false, 0);
 		guard_stop(v->guard);
@@ -419,10 +568,25 @@ static int load_conf(struct voter *v, const char *path, struct hp_err *err)
 	return 0;
 }
 
+/* Redis passwords kept in files (agents only: the witness has no
+ * Redis).  Read before the guard forks, which fences with them too. */
+static int load_passwords(struct voter *v, struct hp_err *err)
+{
+	for (int i = 0; i < v->conf.n_resources; i++) {
+		struct conf_resource *r = &v->conf.resources[i];
+
+		if (r->type == RES_REDIS &&
+		    conf_load_redis_password(&r->redis, err))
+			return -1;
+	}
+	return 0;
+}
+
 /* Term, vote and epoch from disk; the epoch is raised and written back
  * before anything is sent, so our sequence numbers only grow. */
 static int load_state(struct voter *v, struct hp_err *err)
 {
+	const struct conf_resource *data = conf_data_resource(&v->conf);
 	struct statefile sf;
 
 	if (mkdir_p(v->conf.state_dir, err) || mkdir_p(v->conf.run_dir, err))
@@ -448,6 +612,10 @@ static int load_state(struct voter *v, struct hp_err *err)
 			   .hold_down_ms = v->conf.hold_down_ms,
 			   .priority = v->witness ? 0 :
 				       v->conf.nodes[v->self - 1].priority,
+			   .sync_mode = data &&
+					data->redis.replication == REPL_SYNC,
+			   .max_lag = data ?
+				      data->redis.max_lag_on_failover : 0,
 		   },
 		   sf.term, sf.voted_for, sf.synced);
 	hp_log(LOG_INFO, "starting: cluster %s, term %" PRIu64 ", state %s",
@@ -477,12 +645,8 @@ static void init_handles(struct voter *v)
 	v->timer.data = v;
 	uv_timer_init(v->loop, &v->health_timer);
 	v->health_timer.data = v;
-	for (int i = 0; i < CONF_MAX_RESOURCES; i++) {
-		uv_timer_init(v->loop, &v->announcers[i].timer);
-		v->announcers[i].timer.data = &v->announcers[i];
-		v->announcers[i].v = v;
-		v->announcers[i].index = i;
-	}
+	uv_timer_init(v->loop, &v->res_kick);
+	v->res_kick.data = v;
 	uv_signal_init(v->loop, &v->sig_term);
 	uv_signal_init(v->loop, &v->sig_int);
 	uv_signal_init(v->loop, &v->sig_hup);
@@ -490,6 +654,22 @@ static void init_handles(struct voter *v)
 	uv_signal_start(&v->sig_term, on_stop_signal, SIGTERM);
 	uv_signal_start(&v->sig_int, on_stop_signal, SIGINT);
 	uv_signal_start(&v->sig_hup, on_hup, SIGHUP);
+}
+
+static int open_resources(struct voter *v, struct hp_err *err)
+{
+	if (res_set_open(v->loop, &v->conf, v->self, on_res_state,
+			 on_res_event, v, &v->res, err))
+		return -1;
+	v->res_healthy = true;
+	res_set_monitor_start(v->res);
+	if (check_set_open(v->loop, &v->conf, on_check_flip, v, &v->checks,
+			   err) ||
+	    notify_set_open(v->loop, &v->conf, on_notify_fail, v, &v->notify,
+			    err))
+		return -1;
+	check_set_start(v->checks);
+	return 0;
 }
 
 static int run(struct voter *v, const char *conf_path, const char *node)
@@ -509,6 +689,8 @@ static int run(struct voter *v, const char *conf_path, const char *node)
 		}
 		v->self = n->id;
 		v->name = n->name;
+		if (load_passwords(v, &err))
+			goto fail;
 	} else if (!v->conf.has_witness) {
 		hp_errf(&err, "%s: no [witness] section (quorum = none)",
 			conf_path);
@@ -527,11 +709,17 @@ static int run(struct voter *v, const char *conf_path, const char *node)
 	if (open_udp(v, &err) ||
 	    ctl_listen(v->loop, v->sock_path, ctl_handle, v, &v->ctl, &err))
 		goto fail;
+	/* Before EV_START: its ACT_DEMOTE goes to the resources. */
+	if (!v->witness && open_resources(v, &err))
+		goto fail;
 	if (v->conf.quorum == QUORUM_NONE)
 		hp_log(LOG_WARN, "quorum = none: a network partition can make "
 		       "both nodes primary (split brain); use a witness");
 	v->started_ms = mono_ms();
 	simple_event(v, EV_START, false);
+	/* A data store counts as unfit until its first answer. */
+	if (v->res)
+		res_sync(v);
 	uv_run(v->loop, UV_RUN_DEFAULT);
 	uv_loop_close(v->loop);
 	hp_log(LOG_INFO, "stopped");

@@ -10,7 +10,14 @@
  * once the whole file is read, because a rule may involve keys that come
  * later in the file: required keys, exactly two nodes, lease against
  * heartbeat, the witness that quorum = witness needs, interface@NODE
- * naming a node defined further down, distinct node endpoints.
+ * naming a node defined further down, distinct node endpoints, keys a
+ * check type does not use, a check timeout against its interval.
+ *
+ * A [resource] section's key table depends on its type (vip, redis), and
+ * "type" need not be its first key: when the header is read, a look-ahead
+ * over the section's own lines finds the type, so every key is checked
+ * against the right table and a vip key in a redis section is an unknown
+ * key that lists the redis keys.
  *
  * Errors never stop the parse: every one is collected (up to
  * CONF_MAX_ERRORS) so an operator fixes a file in one round.  The input
@@ -49,14 +56,28 @@ enum {
 	GARP_COUNT_MAX = 100,
 	IFNAME_MAX = 15,		/* IFNAMSIZ - 1 */
 	KEY_HEX_LEN = 64,
+	TYPE_PEEK_MAX = 32,		/* bytes of a looked-ahead type */
+	REDIS_TIMEOUT_MS = 1000,
+	REDIS_MONITOR_MS = 100,
+	REDIS_MAX_LAG = 1024 * 1024,
+	CHECK_INTERVAL_MS = 1000,
+	CHECK_TIMEOUT_MS = 1000,
+	CHECK_COUNT_MAX = 100,		/* rise, fall */
+	STATUS_MIN = 200,
+	STATUS_MAX = 599,
+	NOTIFY_TIMEOUT_MS = 10000,
 };
 
-enum kind { K_NONE, K_CLUSTER, K_NODE, K_WITNESS, K_RESOURCE, K_SKIP };
+enum kind {
+	K_NONE, K_CLUSTER, K_NODE, K_WITNESS, K_RESOURCE, K_CHECK, K_NOTIFY,
+	K_SKIP
+};
 
 /* One section as written: where it starts and where each key was set. */
 struct sect {
 	int line;			/* header line; 0 = absent */
 	int key_line[KEYS_MAX];		/* 0 = key not set */
+	unsigned bad_keys;		/* bit i: key i set but not valid */
 	char label[LABEL_MAX];		/* "[node a]", for messages */
 };
 
@@ -76,21 +97,31 @@ struct parser {
 	int line;
 
 	enum kind kind;			/* section being read */
-	int idx;			/* its node or resource index */
+	int idx;			/* its index (node, resource, ...) */
 	struct sect *sect;
 	const struct key *keys;
 
 	struct sect cluster, witness;
 	struct sect node[CONF_NODES];
 	struct sect res[CONF_MAX_RESOURCES];
+	const struct key *res_keys[CONF_MAX_RESOURCES];	/* by type */
+	int data_res;			/* data resource, -1 = none yet */
+	struct sect chk[CONF_MAX_CHECKS];
+	bool chk_typed[CONF_MAX_CHECKS];	/* type set and valid */
+	struct sect ntf[CONF_MAX_NOTIFY];
 	int n_node_sections;		/* including any beyond two */
+
+	const char *text;		/* the whole file, for look-ahead */
+	size_t len;
+	size_t next;			/* offset of the line after this */
 
 	struct iface_ref iface[IFACE_REFS_MAX];
 	int n_iface;
 
 	char heartbeat_text[SHOW_MAX + 8];
 	char lease_text[SHOW_MAX + 8];
-	char expect[160];		/* expectation built by a setter */
+	char expect[256];		/* expectation built by a setter */
+	bool secret;			/* setter: show v's length, not v */
 };
 
 /* A setter stores v and returns NULL, or returns what it expected. */
@@ -291,6 +322,42 @@ int conf_parse_percent_ppm(const char *s, uint32_t *out_ppm)
 	return 0;
 }
 
+/* "1MB" = 1048576: a whole number and B, kB, KB, MB or GB (powers of
+ * 1024, as Redis counts); "0" alone is accepted too. */
+int conf_parse_size(const char *s, uint64_t *out_bytes)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {
+		{ "B", 1 }, { "kB", 1024 }, { "KB", 1024 },
+		{ "MB", 1024 * 1024 }, { "GB", 1024 * 1024 * 1024 },
+	};
+	uint64_t v = 0;
+	size_t i, u;
+
+	if (!s || !is_digit(s[0]))
+		return -1;
+	for (i = 0; is_digit(s[i]); i++) {
+		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (!strcmp(s, "0")) {
+		*out_bytes = 0;
+		return 0;
+	}
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		if (strcmp(s + i, units[u].unit))
+			continue;
+		if (v > UINT64_MAX / units[u].mult)
+			return -1;
+		*out_bytes = v * units[u].mult;
+		return 0;
+	}
+	return -1;
+}
+
 static bool set_str(char *dst, size_t cap, const char *v)
 {
 	size_t n = strlen(v);
@@ -334,6 +401,57 @@ static const char *set_endpoint_host(struct conf_endpoint *ep, const char *v)
 		return "IPv4 or IPv6";
 	}
 	set_str(ep->host, sizeof(ep->host), v);
+	return NULL;
+}
+
+/* An IPv4 or IPv6 literal that fits in cap bytes, copied to dst. */
+static bool set_ip(char *dst, size_t cap, const char *v)
+{
+	uint8_t addr[16];
+
+	if (strlen(v) >= cap || (inet_pton(AF_INET, v, addr) != 1 &&
+				 inet_pton(AF_INET6, v, addr) != 1))
+		return false;
+	set_str(dst, cap, v);
+	return true;
+}
+
+/* 1 to cap-1 bytes of printable ASCII; spaces only if allowed. */
+static bool set_printable(char *dst, size_t cap, const char *v,
+			  bool spaces)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (v[i] < (spaces ? ' ' : '!') || v[i] > '~')
+			return false;
+	return i > 0 && set_str(dst, cap, v);
+}
+
+/* A command for /bin/sh -c: 1 to CONF_CMD_MAX-1 bytes, tabs allowed but
+ * no other control bytes (a newline could not be written anyway). */
+static const char *set_command(char dst[CONF_CMD_MAX], const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') ||
+		    v[i] == 0x7f)
+			break;
+	if (!v[0] || v[i] || !set_str(dst, CONF_CMD_MAX, v))
+		return "a command of 1 to 511 bytes";
+	return NULL;
+}
+
+/* A duration of at least 1ms, for timers that must not spin. */
+static const char *set_duration(uint32_t *dst, const char *v,
+				const char *want)
+{
+	uint32_t ms;
+
+	if (conf_parse_duration_ms(v, &ms) || ms == 0)
+		return want;
+	*dst = ms;
 	return NULL;
 }
 
@@ -479,18 +597,39 @@ static const struct key witness_keys[] = {
 	{ NULL, NULL, false },
 };
 
-/* [resource NAME], type = vip */
+/* [resource NAME]: every type's table has "type" first (RK_TYPE). */
 
 static struct conf_vip *cur_vip(struct parser *p)
 {
 	return &p->c->resources[p->idx].vip;
 }
 
+/* A data resource holds the data an election compares positions of;
+ * with two, whose position would count? */
+static const char *res_type_data(struct parser *p, enum conf_res_type type)
+{
+	const struct sect *first;
+
+	p->c->resources[p->idx].type = type;
+	if (p->data_res >= 0 && p->data_res != p->idx) {
+		first = &p->res[p->data_res];
+		snprintf(p->expect, sizeof(p->expect), "at most one data "
+			 "resource (redis) per cluster, but %s on line %d is "
+			 "one already", first->label, first->line);
+		return p->expect;
+	}
+	p->data_res = p->idx;
+	return NULL;
+}
+
 static const char *res_type(struct parser *p, const char *v)
 {
-	if (strcmp(v, "vip"))
-		return "a known resource type (vip)";
-	p->c->resources[p->idx].type = RES_VIP;
+	if (!strcmp(v, "vip"))
+		p->c->resources[p->idx].type = RES_VIP;
+	else if (!strcmp(v, "redis"))
+		return res_type_data(p, RES_REDIS);
+	else
+		return "a known resource type (vip, redis)";
 	return NULL;
 }
 
@@ -578,6 +717,274 @@ static const struct key vip_keys[] = {
 	{ NULL, NULL, false },
 };
 
+/* [resource NAME], type = redis */
+
+static struct conf_redis *cur_redis(struct parser *p)
+{
+	return &p->c->resources[p->idx].redis;
+}
+
+static void redis_defaults(struct conf_redis *r)
+{
+	set_str(r->host, sizeof(r->host), "127.0.0.1");
+	r->port = 6379;
+	r->replication = REPL_SYNC;
+	r->max_lag_on_failover = REDIS_MAX_LAG;
+	r->timeout_ms = REDIS_TIMEOUT_MS;
+	r->monitor_interval_ms = REDIS_MONITOR_MS;
+}
+
+static const char *redis_port(struct parser *p, const char *v)
+{
+	return set_port(&cur_redis(p)->port, v);
+}
+
+static const char *redis_host(struct parser *p, const char *v)
+{
+	if (!set_ip(cur_redis(p)->host, sizeof(cur_redis(p)->host), v))
+		return "an IPv4 or IPv6 address, such as 127.0.0.1";
+	return NULL;
+}
+
+static const char *redis_user(struct parser *p, const char *v)
+{
+	if (!set_printable(cur_redis(p)->user, sizeof(cur_redis(p)->user), v,
+			   false))
+		return "a user name of 1 to 63 printable characters without "
+		       "spaces";
+	return NULL;
+}
+
+static const char *redis_password(struct parser *p, const char *v)
+{
+	struct conf_redis *r = cur_redis(p);
+
+	p->secret = true;
+	if (!set_printable(r->password, sizeof(r->password), v, true))
+		return "a password of 1 to 127 printable characters (or "
+		       "password_file)";
+	return NULL;
+}
+
+static const char *redis_password_file(struct parser *p, const char *v)
+{
+	return set_path(cur_redis(p)->password_file, v);
+}
+
+static const char *redis_replication(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "sync"))
+		cur_redis(p)->replication = REPL_SYNC;
+	else if (!strcmp(v, "async"))
+		cur_redis(p)->replication = REPL_ASYNC;
+	else
+		return "sync or async";
+	return NULL;
+}
+
+static const char *redis_max_lag(struct parser *p, const char *v)
+{
+	if (conf_parse_size(v, &cur_redis(p)->max_lag_on_failover))
+		return "a size with a unit (B, kB, MB, GB), such as 1MB, or 0";
+	return NULL;
+}
+
+static const char *redis_timeout(struct parser *p, const char *v)
+{
+	return set_duration(&cur_redis(p)->timeout_ms, v,
+			    "a duration of at least 1ms, such as 1s");
+}
+
+static const char *redis_monitor_interval(struct parser *p, const char *v)
+{
+	return set_duration(&cur_redis(p)->monitor_interval_ms, v,
+			    "a duration of at least 1ms, such as 100ms");
+}
+
+static const char *redis_keep_dir(struct parser *p, const char *v)
+{
+	return set_path(cur_redis(p)->keep_dir, v);
+}
+
+enum {
+	RDK_TYPE, RDK_PORT, RDK_HOST, RDK_USER, RDK_PASSWORD,
+	RDK_PASSWORD_FILE, RDK_REPLICATION, RDK_MAX_LAG, RDK_TIMEOUT,
+	RDK_MONITOR, RDK_KEEP_DIR
+};
+
+static const struct key redis_keys[] = {
+	[RDK_TYPE] = { "type", res_type, true },
+	[RDK_PORT] = { "port", redis_port, false },
+	[RDK_HOST] = { "host", redis_host, false },
+	[RDK_USER] = { "user", redis_user, false },
+	[RDK_PASSWORD] = { "password", redis_password, false },
+	[RDK_PASSWORD_FILE] = { "password_file", redis_password_file, false },
+	[RDK_REPLICATION] = { "replication", redis_replication, false },
+	[RDK_MAX_LAG] = { "max_lag_on_failover", redis_max_lag, false },
+	[RDK_TIMEOUT] = { "timeout", redis_timeout, false },
+	[RDK_MONITOR] = { "monitor_interval", redis_monitor_interval, false },
+	[RDK_KEEP_DIR] = { "keep_dir", redis_keep_dir, false },
+	{ NULL, NULL, false },
+};
+
+/* A resource whose type is not known: only "type" is checked (its error
+ * says what is wrong); other keys are ignored, as their meaning depends
+ * on the type. */
+static const struct key untyped_keys[] = {
+	[RK_TYPE] = { "type", res_type, true },
+	{ NULL, NULL, false },
+};
+
+/* [check NAME] */
+
+enum check_use { USE_TCP = 1, USE_HTTP = 2, USE_SCRIPT = 4 };
+
+static struct conf_check *cur_check(struct parser *p)
+{
+	return &p->c->checks[p->idx];
+}
+
+static const char *check_type(struct parser *p, const char *v)
+{
+	struct conf_check *ck = cur_check(p);
+
+	if (!strcmp(v, "tcp"))
+		ck->type = CHECK_TCP;
+	else if (!strcmp(v, "http"))
+		ck->type = CHECK_HTTP;
+	else if (!strcmp(v, "script"))
+		ck->type = CHECK_SCRIPT;
+	else
+		return "tcp, http or script";
+	p->chk_typed[p->idx] = true;
+	return NULL;
+}
+
+static const char *check_address(struct parser *p, const char *v)
+{
+	if (!set_ip(cur_check(p)->address, sizeof(cur_check(p)->address), v))
+		return "an IPv4 or IPv6 address, such as 127.0.0.1";
+	return NULL;
+}
+
+static const char *check_port(struct parser *p, const char *v)
+{
+	return set_port(&cur_check(p)->port, v);
+}
+
+/* The path goes into the request line as is: no spaces or controls. */
+static const char *check_path(struct parser *p, const char *v)
+{
+	if (v[0] != '/' || !set_printable(cur_check(p)->path,
+					  sizeof(cur_check(p)->path), v, false))
+		return "a path starting with '/', without spaces, shorter "
+		       "than 256 bytes";
+	return NULL;
+}
+
+/* 1xx answers are never final (and never sent to an HTTP/1.0 client),
+ * so a check expecting one could never pass. */
+static const char *check_expect_status(struct parser *p, const char *v)
+{
+	uint32_t n;
+
+	if (parse_uint(v, STATUS_MAX, &n) || n < STATUS_MIN)
+		return "an HTTP status from 200 to 599";
+	cur_check(p)->expect_status = n;
+	return NULL;
+}
+
+static const char *check_command(struct parser *p, const char *v)
+{
+	return set_command(cur_check(p)->command, v);
+}
+
+static const char *check_interval(struct parser *p, const char *v)
+{
+	return set_duration(&cur_check(p)->interval_ms, v,
+			    "a duration of at least 1ms, such as 1s");
+}
+
+static const char *check_timeout(struct parser *p, const char *v)
+{
+	return set_duration(&cur_check(p)->timeout_ms, v,
+			    "a duration of at least 1ms, such as 1s");
+}
+
+static const char *check_rise(struct parser *p, const char *v)
+{
+	if (parse_uint(v, CHECK_COUNT_MAX, &cur_check(p)->rise) ||
+	    !cur_check(p)->rise)
+		return "an integer from 1 to 100";
+	return NULL;
+}
+
+static const char *check_fall(struct parser *p, const char *v)
+{
+	if (parse_uint(v, CHECK_COUNT_MAX, &cur_check(p)->fall) ||
+	    !cur_check(p)->fall)
+		return "an integer from 1 to 100";
+	return NULL;
+}
+
+enum {
+	CHK_TYPE, CHK_ADDRESS, CHK_PORT, CHK_PATH, CHK_EXPECT, CHK_COMMAND,
+	CHK_INTERVAL, CHK_TIMEOUT, CHK_RISE, CHK_FALL, CHK_KEYS
+};
+
+static const struct key check_keys[] = {
+	[CHK_TYPE] = { "type", check_type, true },
+	[CHK_ADDRESS] = { "address", check_address, false },
+	[CHK_PORT] = { "port", check_port, false },
+	[CHK_PATH] = { "path", check_path, false },
+	[CHK_EXPECT] = { "expect_status", check_expect_status, false },
+	[CHK_COMMAND] = { "command", check_command, false },
+	[CHK_INTERVAL] = { "interval", check_interval, false },
+	[CHK_TIMEOUT] = { "timeout", check_timeout, false },
+	[CHK_RISE] = { "rise", check_rise, false },
+	[CHK_FALL] = { "fall", check_fall, false },
+	{ NULL, NULL, false },
+};
+
+/* Which check types use a key (0 = all), checked once the type is known. */
+static const unsigned check_key_use[CHK_KEYS] = {
+	[CHK_ADDRESS] = USE_TCP | USE_HTTP,
+	[CHK_PORT] = USE_TCP | USE_HTTP,
+	[CHK_PATH] = USE_HTTP,
+	[CHK_EXPECT] = USE_HTTP,
+	[CHK_COMMAND] = USE_SCRIPT,
+};
+
+static void check_defaults(struct conf_check *ck)
+{
+	set_str(ck->address, sizeof(ck->address), "127.0.0.1");
+	set_str(ck->path, sizeof(ck->path), "/");
+	ck->expect_status = STATUS_MIN;
+	ck->interval_ms = CHECK_INTERVAL_MS;
+	ck->timeout_ms = CHECK_TIMEOUT_MS;
+	ck->rise = 2;
+	ck->fall = 2;
+}
+
+/* [notify NAME] */
+
+static const char *notify_command(struct parser *p, const char *v)
+{
+	return set_command(p->c->notify[p->idx].command, v);
+}
+
+static const char *notify_timeout(struct parser *p, const char *v)
+{
+	return set_duration(&p->c->notify[p->idx].timeout_ms, v,
+			    "a duration of at least 1ms, such as 10s");
+}
+
+static const struct key notify_keys[] = {
+	{ "command", notify_command, true },
+	{ "timeout", notify_timeout, false },
+	{ NULL, NULL, false },
+};
+
 static void key_list(char *dst, size_t cap, const struct key *keys)
 {
 	size_t o = 0;
@@ -644,8 +1051,8 @@ static void set_key(struct parser *p, const char *key, const char *v)
 	escape(shown, sizeof(shown), key);
 	if (p->kind == K_NONE) {
 		errf(p, p->line, "%s: key outside any section; expected a "
-		     "[cluster], [node NAME], [witness] or [resource NAME] "
-		     "header before it", shown);
+		     "[cluster], [node NAME], [witness], [resource NAME], "
+		     "[check NAME] or [notify NAME] header before it", shown);
 		return;
 	}
 	if (p->keys == vip_keys && !strncmp(key, "interface@", 10)) {
@@ -654,6 +1061,8 @@ static void set_key(struct parser *p, const char *key, const char *v)
 	}
 	for (i = 0; p->keys[i].name && strcmp(p->keys[i].name, key); i++)
 		;
+	if (!p->keys[i].name && p->keys == untyped_keys)
+		return;
 	if (!p->keys[i].name) {
 		key_list(valid, sizeof(valid), p->keys);
 		errf(p, p->line, "%s %s: unknown key; valid keys are %s",
@@ -666,12 +1075,17 @@ static void set_key(struct parser *p, const char *key, const char *v)
 		return;
 	}
 	p->sect->key_line[i] = p->line;
+	p->secret = false;
 	want = p->keys[i].set(p, v);
-	if (want) {
+	if (!want)
+		return;
+	p->sect->bad_keys |= 1u << i;
+	if (p->secret)
+		snprintf(val, sizeof(val), "%zu bytes (not shown)", strlen(v));
+	else
 		escape(val, sizeof(val), v);
-		errf(p, p->line, "%s %s: expected %s, got \"%s\"",
-		     p->sect->label, shown, want, val);
-	}
+	errf(p, p->line, "%s %s: expected %s, got %s%s%s", p->sect->label,
+	     shown, want, p->secret ? "" : "\"", val, p->secret ? "" : "\"");
 }
 
 static void open_node(struct parser *p, const char *name, const char *label)
@@ -702,38 +1116,204 @@ static void open_node(struct parser *p, const char *name, const char *label)
 	p->sect = &p->node[p->idx];
 }
 
+/* What differs between [resource], [check] and [notify]: all repeat,
+ * each has a name unique among its kind and a maximum count. */
+struct listed {
+	const char *what;		/* "resource", for messages */
+	const char *plural;
+	int max;
+	int *n;
+	struct sect *sects;
+};
+
+static struct listed listed_of(struct parser *p, enum kind kind)
+{
+	struct conf *c = p->c;
+
+	if (kind == K_RESOURCE)
+		return (struct listed){ "resource", "resources",
+					CONF_MAX_RESOURCES, &c->n_resources,
+					p->res };
+	if (kind == K_CHECK)
+		return (struct listed){ "check", "checks", CONF_MAX_CHECKS,
+					&c->n_checks, p->chk };
+	return (struct listed){ "notify", "notify sections", CONF_MAX_NOTIFY,
+				&c->n_notify, p->ntf };
+}
+
+static const char *listed_name(const struct parser *p, enum kind kind,
+			       int i)
+{
+	if (kind == K_RESOURCE)
+		return p->c->resources[i].name;
+	if (kind == K_CHECK)
+		return p->c->checks[i].name;
+	return p->c->notify[i].name;
+}
+
+/* Check the name of a new [resource|check|notify NAME] and claim the
+ * next slot for it: sets p->kind, p->idx and p->sect and returns true,
+ * or reports why not and returns false (the section is then skipped). */
+static bool open_listed(struct parser *p, enum kind kind, const char *name,
+			const char *label)
+{
+	struct listed l = listed_of(p, kind);
+	int i;
+
+	if (!valid_name(name)) {
+		errf(p, p->line, "%s: expected a %s name of 1 to 63 letters, "
+		     "digits, '_' or '-'", label, l.what);
+		return false;
+	}
+	for (i = 0; i < *l.n; i++) {
+		if (!strcmp(listed_name(p, kind, i), name)) {
+			errf(p, p->line, "%s: duplicate %s name (first on "
+			     "line %d)", label, l.what, l.sects[i].line);
+			return false;
+		}
+	}
+	if (*l.n == l.max) {
+		errf(p, p->line, "%s: too many %s; at most %d are supported",
+		     label, l.plural, l.max);
+		return false;
+	}
+	p->idx = (*l.n)++;
+	p->kind = kind;
+	p->sect = &l.sects[p->idx];
+	return true;
+}
+
+/* Cut a comment: '#' or ';' at the start or after whitespace. */
+static void strip_comment(char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if ((s[i] == '#' || s[i] == ';') &&
+		    (i == 0 || is_space(s[i - 1]))) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+enum line_kind { L_BLANK, L_HEADER, L_KEY, L_BAD, L_LONG, L_NUL };
+
+/* Split one raw line (len bytes, no '\n') in buf: a header gives the
+ * text between the brackets in *a; "key = value" the trimmed key in *a
+ * and value in *b; L_BAD leaves the trimmed line in *a. */
+static enum line_kind split_line(const char *text, size_t len,
+				 char buf[LINE_LIMIT + 1], char **a, char **b)
+{
+	char *s, *eq;
+	size_t n;
+
+	if (len > LINE_LIMIT)
+		return L_LONG;
+	if (memchr(text, '\0', len))
+		return L_NUL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	strip_comment(buf);
+	s = *a = trim(buf);
+	if (!*s)
+		return L_BLANK;
+	n = strlen(s);
+	if (s[0] == '[' && s[n - 1] == ']') {
+		s[n - 1] = '\0';
+		*a = s + 1;
+		return L_HEADER;
+	}
+	eq = strchr(s, '=');
+	if (s[0] == '[' || !eq || eq == s)
+		return L_BAD;
+	*eq = '\0';
+	*a = trim(s);
+	*b = trim(eq + 1);
+	return L_KEY;
+}
+
+/* Offset of the '\n' ending the line that starts at pos, or len. */
+static size_t line_end(const char *text, size_t len, size_t pos)
+{
+	const char *nl = memchr(text + pos, '\n', len - pos);
+
+	return nl ? (size_t)(nl - text) : len;
+}
+
+/* The value of the first "type" key of the section whose header is the
+ * current line ("" if it has none), read ahead of the line pass. */
+static void peek_type(const struct parser *p, char *out, size_t cap)
+{
+	char buf[LINE_LIMIT + 1], *key, *v;
+	size_t pos, end;
+	enum line_kind k;
+
+	out[0] = '\0';
+	for (pos = p->next; pos < p->len; pos = end + 1) {
+		end = line_end(p->text, p->len, pos);
+		k = split_line(p->text + pos, end - pos, buf, &key, &v);
+		if (k == L_HEADER)
+			return;
+		if (k == L_KEY && !strcmp(key, "type")) {
+			snprintf(out, cap, "%s", v);
+			return;
+		}
+	}
+}
+
 static void open_resource(struct parser *p, const char *name,
 			  const char *label)
 {
 	struct conf_resource *r;
-	int i;
+	char type[TYPE_PEEK_MAX];
 
-	if (!valid_name(name)) {
-		errf(p, p->line, "%s: expected a resource name of 1 to 63 "
-		     "letters, digits, '_' or '-'", label);
+	if (!open_listed(p, K_RESOURCE, name, label))
 		return;
-	}
-	for (i = 0; i < p->c->n_resources; i++) {
-		if (!strcmp(p->c->resources[i].name, name)) {
-			errf(p, p->line, "%s: duplicate resource name (first "
-			     "on line %d)", label, p->res[i].line);
-			return;
-		}
-	}
-	if (p->c->n_resources == CONF_MAX_RESOURCES) {
-		errf(p, p->line, "%s: too many resources; at most %d are "
-		     "supported", label, CONF_MAX_RESOURCES);
-		return;
-	}
-	p->idx = p->c->n_resources++;
 	r = &p->c->resources[p->idx];
 	set_str(r->name, sizeof(r->name), name);
-	r->type = RES_VIP;
-	r->vip.garp_count = 5;
-	r->vip.garp_interval_ms = 100;
-	p->kind = K_RESOURCE;
-	p->keys = vip_keys;
-	p->sect = &p->res[p->idx];
+	/* No type at all is reported by the check pass; the keys are then
+	 * read as vip keys, the one type there was before types. */
+	peek_type(p, type, sizeof(type));
+	if (!strcmp(type, "redis")) {
+		r->type = RES_REDIS;
+		redis_defaults(&r->redis);
+		p->keys = redis_keys;
+	} else if (!type[0] || !strcmp(type, "vip")) {
+		r->type = RES_VIP;
+		r->vip.garp_count = 5;
+		r->vip.garp_interval_ms = 100;
+		p->keys = vip_keys;
+	} else {
+		p->keys = untyped_keys;
+	}
+	p->res_keys[p->idx] = p->keys;
+}
+
+static void open_check(struct parser *p, const char *name,
+		       const char *label)
+{
+	struct conf_check *ck;
+
+	if (!open_listed(p, K_CHECK, name, label))
+		return;
+	ck = &p->c->checks[p->idx];
+	set_str(ck->name, sizeof(ck->name), name);
+	check_defaults(ck);
+	p->keys = check_keys;
+}
+
+static void open_notify(struct parser *p, const char *name,
+			const char *label)
+{
+	struct conf_notify *n;
+
+	if (!open_listed(p, K_NOTIFY, name, label))
+		return;
+	n = &p->c->notify[p->idx];
+	set_str(n->name, sizeof(n->name), name);
+	n->timeout_ms = NOTIFY_TIMEOUT_MS;
+	p->keys = notify_keys;
 }
 
 /* A single-instance section ([cluster], [witness]). */
@@ -748,6 +1328,31 @@ static void open_single(struct parser *p, struct sect *s, enum kind kind,
 	p->kind = kind;
 	p->keys = keys;
 	p->sect = s;
+}
+
+/* [word NAME]: node, resource, check or notify. */
+static void open_named(struct parser *p, const char *word, const char *name,
+		       const char *label)
+{
+	if (!*name) {
+		errf(p, p->line, "%s: expected a name, as in [%s NAME]", label,
+		     word);
+		return;
+	}
+	if (!strcmp(word, "node"))
+		open_node(p, name, label);
+	else if (!strcmp(word, "resource"))
+		open_resource(p, name, label);
+	else if (!strcmp(word, "check"))
+		open_check(p, name, label);
+	else
+		open_notify(p, name, label);
+}
+
+static bool is_named_section(const char *word)
+{
+	return !strcmp(word, "node") || !strcmp(word, "resource") ||
+	       !strcmp(word, "check") || !strcmp(word, "notify");
 }
 
 /* "[word]" or "[word NAME]"; inner has the brackets stripped. */
@@ -770,16 +1375,8 @@ static void open_section(struct parser *p, char *inner)
 
 	p->kind = K_SKIP;
 	p->sect = NULL;
-	if (!strcmp(inner, "node") || !strcmp(inner, "resource")) {
-		if (!*name) {
-			errf(p, p->line, "%s: expected a name, as in [%s "
-			     "NAME]", label, inner);
-			return;
-		}
-		if (inner[0] == 'n')
-			open_node(p, name, label);
-		else
-			open_resource(p, name, label);
+	if (is_named_section(inner)) {
+		open_named(p, inner, name, label);
 	} else if (!strcmp(inner, "cluster") || !strcmp(inner, "witness")) {
 		if (*name) {
 			errf(p, p->line, "%s: expected [%s] without a name",
@@ -794,8 +1391,8 @@ static void open_section(struct parser *p, char *inner)
 				    label);
 	} else {
 		errf(p, p->line, "%s: unknown section; valid sections are "
-		     "[cluster], [node NAME], [witness] and [resource NAME]",
-		     label);
+		     "[cluster], [node NAME], [witness], [resource NAME], "
+		     "[check NAME] and [notify NAME]", label);
 		return;
 	}
 	if (p->sect && !p->sect->line) {
@@ -804,55 +1401,32 @@ static void open_section(struct parser *p, char *inner)
 	}
 }
 
-/* Cut a comment: '#' or ';' at the start or after whitespace. */
-static void strip_comment(char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++) {
-		if ((s[i] == '#' || s[i] == ';') &&
-		    (i == 0 || is_space(s[i - 1]))) {
-			s[i] = '\0';
-			return;
-		}
-	}
-}
-
 static void parse_line(struct parser *p, const char *text, size_t len)
 {
-	char buf[LINE_LIMIT + 1], shown[2 * SHOW_MAX], *s, *eq;
-	size_t n;
+	char buf[LINE_LIMIT + 1], shown[2 * SHOW_MAX], *a, *b;
 
-	if (len > LINE_LIMIT) {
+	switch (split_line(text, len, buf, &a, &b)) {
+	case L_LONG:
 		errf(p, p->line, "line is %zu bytes long; the limit is %d",
 		     len, LINE_LIMIT);
-		return;
-	}
-	if (memchr(text, '\0', len)) {
+		break;
+	case L_NUL:
 		errf(p, p->line, "line contains a NUL byte; expected text");
-		return;
-	}
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	strip_comment(buf);
-	s = trim(buf);
-	if (!*s)
-		return;
-	n = strlen(s);
-	if (s[0] == '[' && s[n - 1] == ']') {
-		s[n - 1] = '\0';
-		open_section(p, s + 1);
-		return;
-	}
-	eq = strchr(s, '=');
-	if (s[0] == '[' || !eq || eq == s) {
-		escape(shown, sizeof(shown), s);
+		break;
+	case L_HEADER:
+		open_section(p, a);
+		break;
+	case L_KEY:
+		set_key(p, a, b);
+		break;
+	case L_BAD:
+		escape(shown, sizeof(shown), a);
 		errf(p, p->line, "expected \"key = value\" or a [section] "
 		     "header, got \"%s\"", shown);
-		return;
+		break;
+	case L_BLANK:
+		break;
 	}
-	*eq = '\0';
-	set_key(p, trim(s), trim(eq + 1));
 }
 
 static void set_defaults(struct conf *c, const char *path)
@@ -1025,6 +1599,31 @@ static void check_ifaces(struct parser *p)
 	}
 }
 
+/* password or password_file, not both; keep_dir from state_dir, which
+ * may be set anywhere in the file. */
+static void check_redis(struct parser *p, int i)
+{
+	struct conf_redis *r = &p->c->resources[i].redis;
+	const struct sect *s = &p->res[i];
+	const char *dir = p->c->state_dir;
+	int pw = s->key_line[RDK_PASSWORD], pf = s->key_line[RDK_PASSWORD_FILE];
+	size_t n = strlen(dir);
+	int len;
+
+	if (pw && pf)
+		errf(p, pw > pf ? pw : pf, "%s %s: expected either password "
+		     "or password_file, not both (%s is set on line %d)",
+		     s->label, pw > pf ? "password" : "password_file",
+		     pw > pf ? "password_file" : "password", pw > pf ? pf : pw);
+	if (s->key_line[RDK_KEEP_DIR])
+		return;
+	len = snprintf(r->keep_dir, sizeof(r->keep_dir), "%s%skept", dir,
+		       n && dir[n - 1] == '/' ? "" : "/");
+	if (len < 0 || (size_t)len >= sizeof(r->keep_dir))
+		errf(p, s->line, "%s: keep_dir defaults to <state_dir>/kept, "
+		     "which is longer than 255 bytes; set keep_dir", s->label);
+}
+
 static void check_resources(struct parser *p)
 {
 	const struct conf_vip *vip;
@@ -1034,9 +1633,11 @@ static void check_resources(struct parser *p)
 		nodes = CONF_NODES;
 	check_ifaces(p);
 	for (i = 0; i < p->c->n_resources; i++) {
-		check_required(p, &p->res[i], vip_keys);
+		check_required(p, &p->res[i], p->res_keys[i]);
+		if (p->res_keys[i] == redis_keys)
+			check_redis(p, i);
 		vip = &p->c->resources[i].vip;
-		if (vip->interface[0])
+		if (p->res_keys[i] != vip_keys || vip->interface[0])
 			continue;
 		for (j = 0; j < nodes; j++) {
 			if (vip->node_interface[j][0])
@@ -1048,6 +1649,73 @@ static void check_resources(struct parser *p)
 			break;
 		}
 	}
+}
+
+/* Keys the check's type does not use, and the one it needs. */
+static void check_check_keys(struct parser *p, int i)
+{
+	static const char *const type_name[] = {
+		[CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
+		[CHECK_SCRIPT] = "script",
+	};
+	const struct sect *s = &p->chk[i];
+	enum conf_check_type type = p->c->checks[i].type;
+	unsigned use, mine = 1u << type;
+	int k, need = type == CHECK_SCRIPT ? CHK_COMMAND : CHK_PORT;
+
+	for (k = 0; k < CHK_KEYS; k++) {
+		use = check_key_use[k];
+		if (!s->key_line[k] || !use || (use & mine))
+			continue;
+		errf(p, s->key_line[k], "%s %s: not used by type %s (only by "
+		     "%s); remove it", s->label, check_keys[k].name,
+		     type_name[type], use == USE_HTTP ? "type http" : use ==
+		     USE_SCRIPT ? "type script" : "types tcp and http");
+	}
+	if (!s->key_line[need])
+		errf(p, s->line, "%s: missing required key \"%s\" (type %s "
+		     "needs it)", s->label, check_keys[need].name,
+		     type_name[type]);
+}
+
+/* A run must end before the next is due: timeout <= interval.  Without
+ * a timeout key the default (1s) shrinks to a shorter interval. */
+static void check_check_timeout(struct parser *p, int i)
+{
+	struct conf_check *ck = &p->c->checks[i];
+	const struct sect *s = &p->chk[i];
+
+	if (s->bad_keys & (1u << CHK_INTERVAL | 1u << CHK_TIMEOUT))
+		return;
+	if (!s->key_line[CHK_TIMEOUT]) {
+		if (ck->timeout_ms > ck->interval_ms)
+			ck->timeout_ms = ck->interval_ms;
+		return;
+	}
+	if (ck->timeout_ms > ck->interval_ms)
+		errf(p, s->key_line[CHK_TIMEOUT], "%s timeout: expected at "
+		     "most the interval (%" PRIu32 "ms), got %" PRIu32 "ms",
+		     s->label, ck->interval_ms, ck->timeout_ms);
+}
+
+static void check_checks(struct parser *p)
+{
+	int i;
+
+	for (i = 0; i < p->c->n_checks; i++) {
+		check_required(p, &p->chk[i], check_keys);
+		if (p->chk_typed[i])
+			check_check_keys(p, i);
+		check_check_timeout(p, i);
+	}
+}
+
+static void check_notify(struct parser *p)
+{
+	int i;
+
+	for (i = 0; i < p->c->n_notify; i++)
+		check_required(p, &p->ntf[i], notify_keys);
 }
 
 int conf_parse(const char *text, size_t len, const char *path,
@@ -1067,15 +1735,17 @@ int conf_parse(const char *text, size_t len, const char *path,
 	p->path = path;
 	p->c = out;
 	p->errs = errs;
+	p->data_res = -1;
 	if (!text)
 		len = 0;
+	p->text = text;
+	p->len = len;
 	/* A UTF-8 byte order mark, as some editors write, is not text. */
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		pos = 3;
 	for (p->line = 1; pos < len; p->line++) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-
-		end = nl ? (size_t)(nl - text) : len;
+		end = line_end(text, len, pos);
+		p->next = end + 1;
 		parse_line(p, text + pos, end - pos);
 		pos = end + 1;
 	}
@@ -1083,6 +1753,8 @@ int conf_parse(const char *text, size_t len, const char *path,
 	check_nodes(p);
 	check_witness(p);
 	check_resources(p);
+	check_checks(p);
+	check_notify(p);
 	if (p->dropped)
 		snprintf(errs->msg[CONF_MAX_ERRORS - 1], HP_ERR_MAX,
 			 "%s: %d more errors not shown", path, p->dropped + 1);
@@ -1178,43 +1850,62 @@ static bool is_hex(char ch)
 	       (ch >= 'A' && ch <= 'F');
 }
 
+/* Read a small secret file (fd open on path) into buf: a regular file
+ * that group and others can neither read nor change, at most cap bytes
+ * read (*len == cap means the file is longer).  what ("key file") and
+ * secret ("cluster key") name them in messages. */
+static int read_secret(int fd, const char *path, const char *what,
+		       const char *secret, char *buf, size_t cap, size_t *len,
+		       struct hp_err *err)
+{
+	struct stat st;
+	ssize_t n;
+
+	*len = 0;
+	if (fstat(fd, &st) < 0)
+		return hp_errf(err, "%s %s: cannot stat: %s", what, path,
+			       strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return hp_errf(err, "%s %s: expected a regular file", what,
+			       path);
+	if (st.st_mode & 077)
+		return hp_errf(err, "%s %s: mode %04o lets others %s the %s; "
+			       "chmod 600 it", what, path,
+			       (unsigned)(st.st_mode & 07777),
+			       st.st_mode & 044 ? "read" : "change", secret);
+	while (*len < cap && (n = read(fd, buf + *len, cap - *len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hp_errf(err, "%s %s: cannot read: %s", what,
+				       path, strerror(errno));
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
+/* One trailing "\n" (or "\r\n") is not part of a secret. */
+static size_t strip_newline(const char *buf, size_t len)
+{
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	return len;
+}
+
 /* Body of conf_load_key once the file is open: check mode, read, decode. */
 static int read_key(int fd, const char *path, uint8_t key[32],
 		    struct hp_err *err)
 {
 	char buf[KEY_HEX_LEN + 4];
-	struct stat st;
-	ssize_t n;
-	size_t len = 0, hex_len, i;
+	size_t len, hex_len, i;
 	int rc = -1;
 
-	if (fstat(fd, &st) < 0)
-		return hp_errf(err, "key file %s: cannot stat: %s", path,
-			       strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return hp_errf(err, "key file %s: expected a regular file",
-			       path);
-	if (st.st_mode & 077)
-		return hp_errf(err, "key file %s: mode %04o lets others %s the "
-			       "cluster key; chmod 600 it", path,
-			       (unsigned)(st.st_mode & 07777),
-			       st.st_mode & 044 ? "read" : "change");
-	while (len < sizeof(buf) &&
-	       (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			hp_errf(err, "key file %s: cannot read: %s", path,
-				strerror(errno));
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	hex_len = len;
-	if (hex_len > 0 && buf[hex_len - 1] == '\n')
-		hex_len--;
-	if (hex_len > 0 && buf[hex_len - 1] == '\r')
-		hex_len--;
+	if (read_secret(fd, path, "key file", "cluster key", buf, sizeof(buf),
+			&len, err))
+		goto out;
+	hex_len = strip_newline(buf, len);
 	if (hex_len != KEY_HEX_LEN) {
 		hp_errf(err, "key file %s: expected 64 hex digits (as written "
 			"by hapair keygen), got %s%zu bytes", path,
@@ -1256,6 +1947,56 @@ int conf_load_key(const struct conf *conf, uint8_t key[32],
 	return rc;
 }
 
+/* Body of conf_load_redis_password once the file is open. */
+static int read_password(int fd, struct conf_redis *r, struct hp_err *err)
+{
+	const char *path = r->password_file;
+	char buf[sizeof(r->password) + 2];
+	size_t len, i;
+	int rc = -1;
+
+	if (read_secret(fd, path, "redis password file", "Redis password",
+			buf, sizeof(buf), &len, err))
+		goto out;
+	if (len == sizeof(buf)) {
+		hp_errf(err, "redis password file %s: expected a password of "
+			"at most %zu bytes, got more", path,
+			sizeof(r->password) - 1);
+		goto out;
+	}
+	len = strip_newline(buf, len);
+	for (i = 0; i < len && buf[i] && buf[i] != '\n' && buf[i] != '\r'; i++)
+		;
+	if (len == 0 || i < len || len >= sizeof(r->password)) {
+		hp_errf(err, "redis password file %s: expected a password of "
+			"1 to %zu bytes on one line, got %s", path,
+			sizeof(r->password) - 1, len == 0 ? "an empty file" :
+			i < len ? "a NUL or line break inside" : "more");
+		goto out;
+	}
+	memcpy(r->password, buf, len);
+	r->password[len] = '\0';
+	rc = 0;
+out:
+	sodium_memzero(buf, sizeof(buf));
+	return rc;
+}
+
+int conf_load_redis_password(struct conf_redis *r, struct hp_err *err)
+{
+	int fd, rc;
+
+	if (!r->password_file[0])
+		return 0;
+	fd = open(r->password_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return hp_errf(err, "redis password file %s: cannot open: %s",
+			       r->password_file, strerror(errno));
+	rc = read_password(fd, r, err);
+	close(fd);
+	return rc;
+}
+
 const struct conf_node *conf_node_by_name(const struct conf *conf,
 					  const char *name)
 {
@@ -1274,4 +2015,14 @@ const char *conf_vip_interface(const struct conf_vip *vip, uint8_t node_id)
 	    vip->node_interface[node_id - 1][0])
 		return vip->node_interface[node_id - 1];
 	return vip->interface;
+}
+
+const struct conf_resource *conf_data_resource(const struct conf *conf)
+{
+	int i;
+
+	for (i = 0; i < conf->n_resources; i++)
+		if (conf->resources[i].type == RES_REDIS)
+			return &conf->resources[i];
+	return NULL;
 }

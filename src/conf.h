@@ -151,7 +151,8 @@ struct conf_check {
 	uint32_t expect_status;	/* http, default 200 */
 	char command[CONF_CMD_MAX]; /* script: required */
 	uint32_t interval_ms;	/* default 1s */
-	uint32_t timeout_ms;	/* default 1s, must be <= interval */
+	uint32_t timeout_ms;	/* default 1s (interval if shorter), must
+				 * be <= interval */
 	uint32_t rise;		/* passes in a row to turn healthy, def 2 */
 	uint32_t fall;		/* failures in a row to turn failed, def 2 */
 };
@@ -209,6 +210,13 @@ int conf_parse(const char *text, size_t len, const char *path,
  * chmod 600 it".  Returns 0 or -1 with *err set. */
 int conf_load_key(const struct conf *conf, uint8_t key[32],
 		  struct hp_err *err);
+
+/* Read the Redis password from r->password_file into r->password: one
+ * line of at most 127 bytes, one trailing newline stripped.  Refuses a
+ * file readable or writable by group/other, as conf_load_key does.  Not
+ * done by conf_load(), which also runs on the witness (no Redis there).
+ * Returns 0 (also when no password_file is set) or -1 with *err set. */
+int conf_load_redis_password(struct conf_redis *r, struct hp_err *err);
 
 /* The node with this name, or NULL. */
 const struct conf_node *conf_node_by_name(const struct conf *conf,

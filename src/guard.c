@@ -3,9 +3,10 @@
  *
  * The guard does one thing: while the shared page says "primary", sleep
  * until the published deadline; if it is reached without being moved,
- * remove every VIP of this node and count a fence.  When the agent is
- * gone (parent changed) and nothing is left to guard, exit.  It takes no
- * input but the page, so there is little in it to go wrong.
+ * fence every resource of this node (res_fence_sync: VIPs removed, Redis
+ * writes paused) and count a fence.  When the agent is gone (parent
+ * changed) and nothing is left to guard, exit.  It takes no input but
+ * the page, so there is little in it to go wrong.
  */
 #define _GNU_SOURCE
 #include "guard.h"
@@ -23,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vip.h"
+#include "res.h"
 
 enum { GUARD_POLL_MS = 50, GUARD_RT_PRIORITY = 20 };
 
@@ -74,22 +75,6 @@ static void sleep_until(uint64_t at_ms)
 		;
 }
 
-/* Remove every VIP of this node.  Errors go to stderr: the guard has no
- * other channel, and the agent may be dead. */
-static void fence(const struct conf *conf, uint8_t node_id)
-{
-	for (int i = 0; i < conf->n_resources; i++) {
-		const struct conf_resource *r = &conf->resources[i];
-		struct hp_err err;
-
-		if (r->type != RES_VIP)
-			continue;
-		if (vip_remove(&r->vip, conf_vip_interface(&r->vip, node_id),
-			       &err))
-			fprintf(stderr, "hapair guard: fence: %s\n", err.msg);
-	}
-}
-
 static void guard_loop(struct guard_page *pg, const struct conf *conf,
 		       uint8_t node_id, pid_t agent)
 {
@@ -107,12 +92,14 @@ static void guard_loop(struct guard_page *pg, const struct conf *conf,
 			continue;
 		}
 		if (now >= deadline) {
-			fence(conf, node_id);
+			/* Errors go to stderr: the guard has no other
+			 * channel, and the agent may be dead. */
+			res_fence_sync(conf, node_id);
 			atomic_store(&pg->primary, 0);
 			atomic_fetch_add(&pg->fences, 1);
 			fprintf(stderr, "hapair guard: lease deadline passed "
-				"with the agent still primary: VIPs "
-				"removed\n");
+				"with the agent still primary: resources "
+				"fenced\n");
 			continue;
 		}
 		sleep_until(deadline < now + GUARD_POLL_MS ?

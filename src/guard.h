@@ -4,8 +4,9 @@
  * A small process forked by the agent at start.  It shares one memory
  * page with the agent: the role and the lease deadline.  If the deadline
  * passes while the role is still primary - because the agent crashed,
- * hung or was stopped - the guard removes the VIPs itself.  A thread
- * would not do: a stopped or killed agent takes its threads with it.
+ * hung or was stopped - the guard fences the resources itself (VIPs
+ * removed, Redis writes paused: res_fence_sync).  A thread would not
+ * do: a stopped or killed agent takes its threads with it.
  */
 #ifndef HAPAIR_GUARD_H
 #define HAPAIR_GUARD_H

@@ -5,13 +5,17 @@
  * Everything a person needs at a glance: who is primary, in which term,
  * how long the lease has left, whether peer and witness are reachable,
  * whether a failover could happen right now and if not why, the last
- * role change and why, and the counters of rejected datagrams.
+ * role change and why, the resources (health, data position, the last
+ * events such as data kept aside), and the counters of rejected
+ * datagrams.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "guard.h"
+#include "res.h"
 #include "voter.h"
 
 static uint64_t left(uint64_t until, uint64_t now)
@@ -104,6 +108,49 @@ static void add_counters(cJSON *root, const struct voter *v)
 				(double)v->resource_errors);
 }
 
+/* The aggregate resource state and the last resource events (oldest
+ * first). */
+static void add_resources(cJSON *root, const struct voter *v)
+{
+	const struct res_state *s = res_set_state(v->res);
+	cJSON *o = cJSON_AddObjectToObject(root, "resources");
+	cJSON *ev = cJSON_AddArrayToObject(root, "events");
+	uint64_t first = v->n_events > VOTER_EVENTS ?
+		v->n_events - VOTER_EVENTS : 0;
+
+	cJSON_AddBoolToObject(o, "healthy", s->healthy);
+	if (s->has_position)
+		cJSON_AddNumberToObject(o, "position", (double)s->position);
+	else
+		cJSON_AddNullToObject(o, "position");
+	cJSON_AddBoolToObject(o, "writable", s->writable);
+	cJSON_AddBoolToObject(o, "link_up", s->link_up);
+	cJSON_AddStringToObject(o, "detail", s->detail);
+	for (uint64_t i = first; i < v->n_events; i++)
+		cJSON_AddItemToArray(ev, cJSON_CreateString(
+			v->events[i % VOTER_EVENTS]));
+}
+
+/* Every [check]: name, passing or not, why (the last result). */
+static void add_checks(cJSON *root, const struct voter *v)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "checks");
+
+	for (int i = 0; v->checks && i < check_set_count(v->checks); i++) {
+		const char *name, *reason;
+		bool healthy;
+		cJSON *o;
+
+		if (!check_set_get(v->checks, i, &name, &healthy, &reason))
+			break;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddBoolToObject(o, "healthy", healthy);
+		cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
 static void add_self(cJSON *root, const struct voter *v, uint64_t now)
 {
 	const struct elect *st = &v->st;
@@ -163,6 +210,9 @@ char *status_json(const struct voter *v, uint64_t now)
 						blocker);
 		else
 			cJSON_AddNullToObject(root, "failover_blocked_by");
+		if (v->res)
+			add_resources(root, v);
+		add_checks(root, v);
 		if (v->guard) {
 			cJSON *g = cJSON_AddObjectToObject(root, "guard");
 

@@ -15,12 +15,13 @@
 
 struct guard;
 struct ctl;
+struct check_set;
+struct notify_set;
+struct res_set;
 
-struct vip_announcer {
-	uv_timer_t timer;
-	struct voter *v;
-	int index;		/* resource index in conf */
-	uint32_t left;		/* announcements still to send */
+enum {
+	VOTER_EVENTS = 16,	/* resource events kept for status */
+	VOTER_EVENT_LEN = 512,
 };
 
 struct voter {
@@ -42,12 +43,26 @@ struct voter {
 	uv_udp_t udp;
 	uv_timer_t timer;
 	uv_timer_t health_timer; /* retry after a failed promote */
+	uv_timer_t res_kick;	/* feed resource state from the loop */
 	uv_signal_t sig_term, sig_int, sig_hup;
-	struct vip_announcer announcers[CONF_MAX_RESOURCES];
 	struct guard *guard;
 	uint64_t guard_fences_seen;
 	struct ctl *ctl;
 	bool stopping;
+	bool stepping;		/* inside step(): no nested steps */
+
+	/* health checks and notify programs (agents only) */
+	struct check_set *checks;
+	struct notify_set *notify;
+
+	/* resources (agents only) */
+	struct res_set *res;
+	bool res_healthy;	/* last aggregate health from monitoring */
+	bool unfit;		/* a promote failed: unfit until retry */
+	bool res_running;	/* an action the agent started runs */
+	bool res_interrupting;	/* its done comes next, interrupted */
+	char events[VOTER_EVENTS][VOTER_EVENT_LEN]; /* ring, see n_events */
+	uint64_t n_events;	/* newest: events[(n_events - 1) % 16] */
 
 	/* counters, exported by status */
 	uint64_t rx_dropped[DROP_MAX];

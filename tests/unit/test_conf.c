@@ -6,6 +6,8 @@
  * must contain, the "file:line:" and the "[section] key".  Then the
  * duration and percent parsers by table, interface@NODE resolution, the
  * key file, conf_load() on real files, and inputs a fuzzer would try.
+ * The redis resource, [check] and [notify] sections, sizes and the
+ * Redis password file follow the same pattern.
  * Failures print every message the parser produced.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -34,6 +36,19 @@
 #define WITNESS "[witness]\naddress = 192.0.2.3\n"
 #define VALID CLUSTER NODES WITNESS
 #define VIP "[resource v]\ntype = vip\naddress = 192.0.2.100/24\n"
+/* Lines 10-11; line 12 is the first key after. */
+#define REDIS "[resource cache]\ntype = redis\n"
+/* Lines 10-12; line 13 is the first key after. */
+#define TCP "[check web]\ntype = tcp\nport = 80\n"
+#define SCRIPT "[check s]\ntype = script\ncommand = true\n"
+#define HTTP "[check h]\ntype = http\nport = 80\n"
+#define REDIS_KEYS                                                      \
+	"valid keys are type, port, host, user, password, password_file, " \
+	"replication, max_lag_on_failover, timeout, monitor_interval, "   \
+	"keep_dir"
+#define VIP_KEYS                                                        \
+	"valid keys are type, address, interface, garp_count, "           \
+	"garp_interval, garp_refresh, interface@NODE"
 
 static const char full[] =
 	"# a comment\n"
@@ -383,9 +398,9 @@ static const struct bad_row bad_rows[] = {
 	{ "empty name", "[cluster]\nname =\nkey_file = /k\n" NODES WITNESS,
 	  "t.conf:2:", "[cluster] name: expected a name of 1 to 63 letters, "
 		       "digits, '_' or '-', got \"\"" },
-	{ "unknown resource type", VALID "[resource r]\ntype = redis\n",
+	{ "unknown resource type", VALID "[resource r]\ntype = bogus\n",
 	  "t.conf:11:", "[resource r] type: expected a known resource type "
-			"(vip), got \"redis\"" },
+			"(vip, redis), got \"bogus\"" },
 	{ "resource without type",
 	  VALID "[resource r]\naddress = 192.0.2.9/32\ninterface = lo\n",
 	  "t.conf:10:", "[resource r]: missing required key \"type\"" },
@@ -450,6 +465,214 @@ static const struct bad_row bad_rows[] = {
 	  "t.conf:10:", "got \"[node c\"" },
 	{ "control byte is escaped", VALID "port = 1\x01\n",
 	  "t.conf:10:", "got \"1\\x01\"" },
+	{ "unknown section lists check and notify", VALID "[checks x]\n",
+	  "t.conf:10:", "[checks x]: unknown section; valid sections are "
+			"[cluster], [node NAME], [witness], [resource NAME], "
+			"[check NAME] and [notify NAME]" },
+
+	/* type = redis */
+	{ "vip key in a redis section", VALID REDIS "address = 192.0.2.9/24\n",
+	  "t.conf:12:", "[resource cache] address: unknown key; " REDIS_KEYS },
+	{ "interface@ in a redis section", VALID REDIS "interface@a = eth0\n",
+	  "t.conf:12:", "[resource cache] interface@a: unknown key; "
+			REDIS_KEYS },
+	{ "redis key in a vip section", VALID VIP "interface = eth0\n"
+					      "replication = sync\n",
+	  "t.conf:14:", "[resource v] replication: unknown key; " VIP_KEYS },
+	{ "redis key before type = vip", VALID "[resource v]\nport = 6379\n"
+	  "type = vip\naddress = 192.0.2.9/24\ninterface = eth0\n",
+	  "t.conf:11:", "[resource v] port: unknown key; " VIP_KEYS },
+	{ "vip key before type = redis", VALID "[resource c]\n"
+	  "interface = eth0\ntype = redis\n",
+	  "t.conf:11:", "[resource c] interface: unknown key; " REDIS_KEYS },
+	{ "two data resources", VALID REDIS "[resource other]\ntype = redis\n",
+	  "t.conf:13:", "[resource other] type: expected at most one data "
+			"resource (redis) per cluster, but [resource cache] on "
+			"line 10 is one already, got \"redis\"" },
+	{ "redis type twice", VALID REDIS "type = vip\n",
+	  "t.conf:12:", "[resource cache] type: duplicate key (first set on "
+			"line 11)" },
+	{ "redis port 0", VALID REDIS "port = 0\n",
+	  "t.conf:12:", "[resource cache] port: expected a port number from 1 "
+			"to 65535, got \"0\"" },
+	{ "redis port 65536", VALID REDIS "port = 65536\n",
+	  "t.conf:12:", "[resource cache] port: expected a port number" },
+	{ "redis host name", VALID REDIS "host = localhost\n",
+	  "t.conf:12:", "[resource cache] host: expected an IPv4 or IPv6 "
+			"address, such as 127.0.0.1, got \"localhost\"" },
+	{ "redis host with scope", VALID REDIS "host = fe80::1%eth0\n",
+	  "t.conf:12:", "[resource cache] host: expected an IPv4 or IPv6" },
+	{ "redis user with a space", VALID REDIS "user = ha pair\n",
+	  "t.conf:12:", "[resource cache] user: expected a user name of 1 to "
+			"63 printable characters without spaces" },
+	{ "redis user of 64 bytes", VALID REDIS "user = "
+	  "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu\n",
+	  "t.conf:12:", "[resource cache] user: expected a user name" },
+	{ "redis empty password", VALID REDIS "password =\n",
+	  "t.conf:12:", "[resource cache] password: expected a password of 1 "
+			"to 127 printable characters (or password_file), got 0 "
+			"bytes (not shown)" },
+	{ "redis password of 128 bytes", VALID REDIS "password = "
+	  "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+	  "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp\n",
+	  "t.conf:12:", "[resource cache] password: expected a password of 1 "
+			"to 127 printable characters (or password_file), got "
+			"128 bytes (not shown)" },
+	{ "redis password and password_file", VALID REDIS "password = x\n"
+	  "password_file = /etc/hapair/redis.pass\n",
+	  "t.conf:13:", "[resource cache] password_file: expected either "
+			"password or password_file, not both (password is set "
+			"on line 12)" },
+	{ "redis password_file and password", VALID REDIS
+	  "password_file = /etc/hapair/redis.pass\npassword = x\n",
+	  "t.conf:13:", "[resource cache] password: expected either password "
+			"or password_file, not both (password_file is set on "
+			"line 12)" },
+	{ "redis relative password_file", VALID REDIS
+	  "password_file = redis.pass\n",
+	  "t.conf:12:", "[resource cache] password_file: expected an absolute "
+			"path" },
+	{ "redis replication semisync", VALID REDIS "replication = semisync\n",
+	  "t.conf:12:", "[resource cache] replication: expected sync or async, "
+			"got \"semisync\"" },
+	{ "redis bare lag", VALID REDIS "max_lag_on_failover = 1024\n",
+	  "t.conf:12:", "[resource cache] max_lag_on_failover: expected a size "
+			"with a unit (B, kB, MB, GB), such as 1MB, or 0, got "
+			"\"1024\"" },
+	{ "redis fractional lag", VALID REDIS "max_lag_on_failover = 1.5MB\n",
+	  "t.conf:12:", "[resource cache] max_lag_on_failover: expected a "
+			"size" },
+	{ "redis timeout 0ms", VALID REDIS "timeout = 0ms\n",
+	  "t.conf:12:", "[resource cache] timeout: expected a duration of at "
+			"least 1ms, such as 1s, got \"0ms\"" },
+	{ "redis bare monitor_interval", VALID REDIS "monitor_interval = 100\n",
+	  "t.conf:12:", "[resource cache] monitor_interval: expected a "
+			"duration of at least 1ms, such as 100ms" },
+	{ "redis relative keep_dir", VALID REDIS "keep_dir = kept\n",
+	  "t.conf:12:", "[resource cache] keep_dir: expected an absolute "
+			"path" },
+	{ "redis key twice", VALID REDIS "port = 1\nport = 2\n",
+	  "t.conf:13:", "[resource cache] port: duplicate key (first set on "
+			"line 12)" },
+
+	/* [check NAME] */
+	{ "check without a name", VALID "[check]\n",
+	  "t.conf:10:", "[check]: expected a name, as in [check NAME]" },
+	{ "check name with a dot", VALID "[check a.b]\n",
+	  "t.conf:10:", "[check a.b]: expected a check name of 1 to 63 "
+			"letters, digits, '_' or '-'" },
+	{ "duplicate check", VALID TCP "[check web]\n",
+	  "t.conf:13:", "[check web]: duplicate check name (first on line "
+			"10)" },
+	{ "check without type", VALID "[check web]\nport = 80\n",
+	  "t.conf:10:", "[check web]: missing required key \"type\"" },
+	{ "check type icmp", VALID "[check web]\ntype = icmp\n",
+	  "t.conf:11:", "[check web] type: expected tcp, http or script, got "
+			"\"icmp\"" },
+	{ "unknown check key", VALID TCP "host = 127.0.0.1\n",
+	  "t.conf:13:", "[check web] host: unknown key; valid keys are type, "
+			"address, port, path, expect_status, command, "
+			"interval, timeout, rise, fall" },
+	{ "check key twice", VALID TCP "rise = 1\nrise = 2\n",
+	  "t.conf:14:", "[check web] rise: duplicate key (first set on line "
+			"13)" },
+	{ "tcp without port", VALID "[check web]\ntype = tcp\n",
+	  "t.conf:10:", "[check web]: missing required key \"port\" (type tcp "
+			"needs it)" },
+	{ "http without port", VALID "[check h]\ntype = http\npath = /\n",
+	  "t.conf:10:", "[check h]: missing required key \"port\" (type http "
+			"needs it)" },
+	{ "script without command", VALID "[check s]\ntype = script\n",
+	  "t.conf:10:", "[check s]: missing required key \"command\" (type "
+			"script needs it)" },
+	{ "script with port", VALID SCRIPT "port = 80\n",
+	  "t.conf:13:", "[check s] port: not used by type script (only by "
+			"types tcp and http); remove it" },
+	{ "script with address", VALID SCRIPT "address = 127.0.0.1\n",
+	  "t.conf:13:", "[check s] address: not used by type script" },
+	{ "script with path", VALID SCRIPT "path = /\n",
+	  "t.conf:13:", "[check s] path: not used by type script (only by "
+			"type http); remove it" },
+	{ "tcp with path", VALID TCP "path = /health\n",
+	  "t.conf:13:", "[check web] path: not used by type tcp (only by type "
+			"http); remove it" },
+	{ "tcp with expect_status", VALID TCP "expect_status = 200\n",
+	  "t.conf:13:", "[check web] expect_status: not used by type tcp" },
+	{ "tcp with command", VALID TCP "command = true\n",
+	  "t.conf:13:", "[check web] command: not used by type tcp (only by "
+			"type script); remove it" },
+	{ "http with command", VALID HTTP "command = true\n",
+	  "t.conf:13:", "[check h] command: not used by type http" },
+	{ "type after a key it does not use", VALID "[check s]\n"
+	  "port = 80\ntype = script\ncommand = true\n",
+	  "t.conf:11:", "[check s] port: not used by type script" },
+	{ "check port 0", VALID "[check web]\ntype = tcp\nport = 0\n",
+	  "t.conf:12:", "[check web] port: expected a port number from 1 to "
+			"65535, got \"0\"" },
+	{ "check address name", VALID TCP "address = localhost\n",
+	  "t.conf:13:", "[check web] address: expected an IPv4 or IPv6 "
+			"address, such as 127.0.0.1, got \"localhost\"" },
+	{ "http path without slash", VALID HTTP "path = health\n",
+	  "t.conf:13:", "[check h] path: expected a path starting with '/', "
+			"without spaces, shorter than 256 bytes, got "
+			"\"health\"" },
+	{ "http path with a space", VALID HTTP "path = /a b\n",
+	  "t.conf:13:", "[check h] path: expected a path starting with '/'" },
+	{ "http status 199", VALID HTTP "expect_status = 199\n",
+	  "t.conf:13:", "[check h] expect_status: expected an HTTP status from "
+			"200 to 599, got \"199\"" },
+	{ "http status 100", VALID HTTP "expect_status = 100\n",
+	  "t.conf:13:", "[check h] expect_status: expected an HTTP status" },
+	{ "http status 600", VALID HTTP "expect_status = 600\n",
+	  "t.conf:13:", "[check h] expect_status: expected an HTTP status" },
+	{ "empty command", VALID "[check s]\ntype = script\ncommand =\n",
+	  "t.conf:12:", "[check s] command: expected a command of 1 to 511 "
+			"bytes, got \"\"" },
+	{ "command with a control byte", VALID "[check s]\ntype = script\n"
+	  "command = true\x1b\n",
+	  "t.conf:12:", "[check s] command: expected a command" },
+	{ "bare interval", VALID TCP "interval = 5\n",
+	  "t.conf:13:", "[check web] interval: expected a duration of at "
+			"least 1ms, such as 1s, got \"5\"" },
+	{ "interval 0ms", VALID TCP "interval = 0ms\n",
+	  "t.conf:13:", "[check web] interval: expected a duration" },
+	{ "timeout 0ms", VALID TCP "timeout = 0ms\n",
+	  "t.conf:13:", "[check web] timeout: expected a duration" },
+	{ "timeout above interval", VALID TCP "interval = 500ms\n"
+	  "timeout = 2s\n",
+	  "t.conf:14:", "[check web] timeout: expected at most the interval "
+			"(500ms), got 2000ms" },
+	{ "timeout before a shorter interval", VALID TCP "timeout = 2s\n"
+	  "interval = 1s\n",
+	  "t.conf:13:", "[check web] timeout: expected at most the interval "
+			"(1000ms), got 2000ms" },
+	{ "rise 0", VALID TCP "rise = 0\n",
+	  "t.conf:13:", "[check web] rise: expected an integer from 1 to 100, "
+			"got \"0\"" },
+	{ "fall 101", VALID TCP "fall = 101\n",
+	  "t.conf:13:", "[check web] fall: expected an integer from 1 to 100, "
+			"got \"101\"" },
+
+	/* [notify NAME] */
+	{ "notify without a name", VALID "[notify]\n",
+	  "t.conf:10:", "[notify]: expected a name, as in [notify NAME]" },
+	{ "notify without command", VALID "[notify pager]\ntimeout = 5s\n",
+	  "t.conf:10:", "[notify pager]: missing required key \"command\"" },
+	{ "duplicate notify", VALID "[notify p]\ncommand = true\n"
+	  "[notify p]\n",
+	  "t.conf:12:", "[notify p]: duplicate notify name (first on line "
+			"10)" },
+	{ "notify timeout bare", VALID "[notify p]\ncommand = true\n"
+	  "timeout = 10\n",
+	  "t.conf:12:", "[notify p] timeout: expected a duration of at least "
+			"1ms, such as 10s, got \"10\"" },
+	{ "notify empty command", VALID "[notify p]\ncommand =\n",
+	  "t.conf:11:", "[notify p] command: expected a command of 1 to 511 "
+			"bytes" },
+	{ "unknown notify key", VALID "[notify p]\ncommand = true\n"
+	  "type = script\n",
+	  "t.conf:12:", "[notify p] type: unknown key; valid keys are "
+			"command, timeout" },
 };
 
 static void test_bad_configs(void **state)
@@ -899,6 +1122,420 @@ static void test_load_errors(void **state)
 	expect_error(&e, path, ":2: [cluster] lease");
 }
 
+static void test_redis_full(void **state)
+{
+	struct conf c;
+	const struct conf_redis *r;
+
+	/* Every key, with "type" last: the look-ahead picks the table. */
+	expect_valid(VALID "[resource cache]\n"
+		     "port = 6380\n"
+		     "host = ::1\n"
+		     "user = hapair\n"
+		     "password_file = /etc/hapair/redis.pass\n"
+		     "replication = async\n"
+		     "max_lag_on_failover = 64kB\n"
+		     "timeout = 250ms\n"
+		     "monitor_interval = 50ms\n"
+		     "keep_dir = /srv/kept\n"
+		     "type = redis   # after the others\n"
+		     VIP "interface = eth0\n", &c);
+	assert_int_equal(c.n_resources, 2);
+	assert_int_equal(c.resources[0].type, RES_REDIS);
+	assert_int_equal(c.resources[1].type, RES_VIP);
+	r = &c.resources[0].redis;
+	assert_int_equal(r->port, 6380);
+	assert_string_equal(r->host, "::1");
+	assert_string_equal(r->user, "hapair");
+	assert_string_equal(r->password, "");
+	assert_string_equal(r->password_file, "/etc/hapair/redis.pass");
+	assert_int_equal(r->replication, REPL_ASYNC);
+	assert_int_equal(r->max_lag_on_failover, 65536);
+	assert_int_equal(r->timeout_ms, 250);
+	assert_int_equal(r->monitor_interval_ms, 50);
+	assert_string_equal(r->keep_dir, "/srv/kept");
+	assert_ptr_equal(conf_data_resource(&c), &c.resources[0]);
+
+	expect_valid(VALID REDIS "password = s3cret #x\n"
+		     "max_lag_on_failover = 0\n", &c);
+	r = &c.resources[0].redis;
+	assert_string_equal(r->password, "s3cret");
+	assert_string_equal(r->password_file, "");
+	assert_int_equal(r->max_lag_on_failover, 0);
+}
+
+static void test_redis_defaults(void **state)
+{
+	struct conf c;
+	const struct conf_redis *r;
+
+	expect_valid(VALID REDIS, &c);
+	r = &c.resources[0].redis;
+	assert_int_equal(c.resources[0].type, RES_REDIS);
+	assert_string_equal(c.resources[0].name, "cache");
+	assert_int_equal(r->port, 6379);
+	assert_string_equal(r->host, "127.0.0.1");
+	assert_string_equal(r->user, "");
+	assert_string_equal(r->password, "");
+	assert_string_equal(r->password_file, "");
+	assert_int_equal(r->replication, REPL_SYNC);
+	assert_int_equal(r->max_lag_on_failover, 1024 * 1024);
+	assert_int_equal(r->timeout_ms, 1000);
+	assert_int_equal(r->monitor_interval_ms, 100);
+	assert_string_equal(r->keep_dir, "/var/lib/hapair/kept");
+
+	/* keep_dir follows a state_dir set after the resource. */
+	expect_valid(REDIS CLUSTER "state_dir = /srv/ha/\n" NODES WITNESS, &c);
+	assert_string_equal(c.resources[0].redis.keep_dir, "/srv/ha/kept");
+	expect_valid(REDIS CLUSTER "state_dir = /\n" NODES WITNESS, &c);
+	assert_string_equal(c.resources[0].redis.keep_dir, "/kept");
+}
+
+static void test_keep_dir_too_long(void **state)
+{
+	char text[1024], dir[300];
+	struct conf_errors e;
+	struct conf c;
+
+	/* 251 bytes of state_dir + "/kept" = 256: one too many. */
+	memset(dir, 'd', 251);
+	dir[0] = '/';
+	dir[251] = '\0';
+	snprintf(text, sizeof(text), CLUSTER "state_dir = %s\n" NODES WITNESS
+		 REDIS, dir);
+	assert_int_equal(parse(text, &c, &e), -1);
+	expect_error(&e, "t.conf:11:", "[resource cache]: keep_dir defaults "
+				       "to <state_dir>/kept, which is longer "
+				       "than 255 bytes; set keep_dir");
+	assert_int_equal(e.n, 1);
+	dir[250] = '\0';
+	snprintf(text, sizeof(text), CLUSTER "state_dir = %s\n" NODES WITNESS
+		 REDIS, dir);
+	expect_valid(text, &c);
+	assert_int_equal(strlen(c.resources[0].redis.keep_dir), 255);
+}
+
+/* An unknown type is reported once; its other keys are not guessed at. */
+static void test_unknown_type_quiet(void **state)
+{
+	struct conf_errors e;
+	struct conf c;
+
+	assert_int_equal(parse(VALID "[resource r]\nport = 1\ntype = redi\n"
+			       "address = x\nfoo = bar\n", &c, &e), -1);
+	expect_error(&e, "t.conf:12:", "[resource r] type: expected a known "
+				       "resource type (vip, redis), got "
+				       "\"redi\"");
+	if (e.n != 1) {
+		print_errors(&e);
+		fail_msg("expected only the type error, got %d", e.n);
+	}
+	assert_null(conf_data_resource(&c));
+}
+
+static void test_password_not_shown(void **state)
+{
+	struct conf_errors e;
+	struct conf c;
+	int i;
+
+	assert_int_equal(parse(VALID REDIS "password = top\x01secret\n", &c,
+			       &e), -1);
+	expect_error(&e, "t.conf:12:", "got 10 bytes (not shown)");
+	for (i = 0; i < e.n; i++)
+		assert_null(strstr(e.msg[i], "secret"));
+}
+
+static void test_two_data_resources_names_both(void **state)
+{
+	struct conf_errors e;
+	struct conf c;
+
+	assert_int_equal(parse(VALID REDIS VIP "interface = eth0\n"
+			       "[resource cache2]\ntype = redis\n", &c, &e),
+			 -1);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "[resource cache2]"));
+	assert_non_null(strstr(e.msg[0], "[resource cache]"));
+}
+
+static void test_data_resource(void **state)
+{
+	struct conf c;
+
+	expect_valid(VALID, &c);
+	assert_null(conf_data_resource(&c));
+	expect_valid(VALID VIP "interface = eth0\n", &c);
+	assert_null(conf_data_resource(&c));
+	expect_valid(VALID VIP "interface = eth0\n" REDIS, &c);
+	assert_ptr_equal(conf_data_resource(&c), &c.resources[1]);
+	assert_string_equal(conf_data_resource(&c)->name, "cache");
+}
+
+static void test_checks(void **state)
+{
+	struct conf c;
+	const struct conf_check *k;
+
+	expect_valid(VALID
+		     "[check web]\ntype = tcp\naddress = ::1\nport = 8080\n"
+		     "interval = 2s\ntimeout = 2s\nrise = 1\nfall = 100\n"
+		     "[check api]\nport = 80\npath = /health?x=1\n"
+		     "expect_status = 204\ntype = http\n"
+		     "[check disk]\ntype = script\n"
+		     "command = test -w /var/lib/redis && echo ok\n"
+		     "interval = 100ms\ntimeout = 50ms\n", &c);
+	assert_int_equal(c.n_checks, 3);
+	k = &c.checks[0];
+	assert_string_equal(k->name, "web");
+	assert_int_equal(k->type, CHECK_TCP);
+	assert_string_equal(k->address, "::1");
+	assert_int_equal(k->port, 8080);
+	assert_int_equal(k->interval_ms, 2000);
+	assert_int_equal(k->timeout_ms, 2000);
+	assert_int_equal(k->rise, 1);
+	assert_int_equal(k->fall, 100);
+	k = &c.checks[1];
+	assert_int_equal(k->type, CHECK_HTTP);
+	assert_string_equal(k->address, "127.0.0.1");
+	assert_string_equal(k->path, "/health?x=1");
+	assert_int_equal(k->expect_status, 204);
+	k = &c.checks[2];
+	assert_int_equal(k->type, CHECK_SCRIPT);
+	assert_string_equal(k->command,
+			    "test -w /var/lib/redis && echo ok");
+	assert_int_equal(k->interval_ms, 100);
+	assert_int_equal(k->timeout_ms, 50);
+}
+
+static void test_check_defaults(void **state)
+{
+	struct conf c;
+	const struct conf_check *k;
+
+	expect_valid(VALID HTTP "expect_status = 599\n", &c);
+	k = &c.checks[0];
+	assert_string_equal(k->address, "127.0.0.1");
+	assert_string_equal(k->path, "/");
+	assert_int_equal(k->expect_status, 599);
+	assert_int_equal(k->interval_ms, 1000);
+	assert_int_equal(k->timeout_ms, 1000);
+	assert_int_equal(k->rise, 2);
+	assert_int_equal(k->fall, 2);
+	expect_valid(VALID HTTP, &c);
+	assert_int_equal(c.checks[0].expect_status, 200);
+
+	/* The default timeout shrinks to a shorter interval. */
+	expect_valid(VALID TCP "interval = 300ms\n", &c);
+	assert_int_equal(c.checks[0].timeout_ms, 300);
+	/* A check, a resource and a notify program may share a name. */
+	expect_valid(VALID TCP "[resource web]\ntype = redis\n"
+		     "[notify web]\ncommand = true\n", &c);
+	assert_int_equal(c.n_checks, 1);
+	assert_int_equal(c.n_resources, 1);
+	assert_int_equal(c.n_notify, 1);
+}
+
+static void test_notify(void **state)
+{
+	struct conf c;
+
+	expect_valid(VALID "[notify pager]\n"
+		     "command = /usr/local/bin/page --to ops\n"
+		     "timeout = 3s\n"
+		     "[notify log]\ncommand = logger -t hapair\n", &c);
+	assert_int_equal(c.n_notify, 2);
+	assert_string_equal(c.notify[0].name, "pager");
+	assert_string_equal(c.notify[0].command,
+			    "/usr/local/bin/page --to ops");
+	assert_int_equal(c.notify[0].timeout_ms, 3000);
+	assert_string_equal(c.notify[1].command, "logger -t hapair");
+	assert_int_equal(c.notify[1].timeout_ms, 10000);
+}
+
+/* Appends n sections "[WORD xI]" with body to text. */
+static void add_sections(char *text, size_t cap, const char *word, int n,
+			 const char *body)
+{
+	size_t o = strlen(text);
+	int i;
+
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(text + o, cap - o, "[%s x%d]\n%s", word,
+				      i, body);
+}
+
+static void test_section_limits(void **state)
+{
+	char text[8192], cmd[CONF_CMD_MAX + 16];
+	struct conf_errors e;
+	struct conf c;
+
+	snprintf(text, sizeof(text), VALID);
+	add_sections(text, sizeof(text), "check", CONF_MAX_CHECKS,
+		     "type = tcp\nport = 1\n");
+	add_sections(text, sizeof(text), "notify", CONF_MAX_NOTIFY,
+		     "command = true\n");
+	expect_valid(text, &c);
+	assert_int_equal(c.n_checks, CONF_MAX_CHECKS);
+	assert_int_equal(c.n_notify, CONF_MAX_NOTIFY);
+
+	snprintf(text, sizeof(text), VALID "[check extra]\n"
+		 "type = tcp\nport = 1\n[notify extra]\ncommand = true\n");
+	add_sections(text, sizeof(text), "check", CONF_MAX_CHECKS,
+		     "type = tcp\nport = 1\n");
+	add_sections(text, sizeof(text), "notify", CONF_MAX_NOTIFY,
+		     "command = true\n");
+	assert_int_equal(parse(text, &c, &e), -1);
+	expect_error(&e, "t.conf:60:", "[check x15]: too many checks; at most "
+				       "16 are supported");
+	expect_error(&e, "t.conf:77:", "[notify x7]: too many notify "
+				       "sections; at most 8 are supported");
+	assert_int_equal(e.n, 2);
+
+	/* command: 511 bytes fit, 512 do not. */
+	memset(cmd, 'c', CONF_CMD_MAX - 1);
+	cmd[CONF_CMD_MAX - 1] = '\0';
+	snprintf(text, sizeof(text), VALID SCRIPT "[notify n]\ncommand = "
+		 "%s\n", cmd);
+	expect_valid(text, &c);
+	assert_int_equal(strlen(c.notify[0].command), CONF_CMD_MAX - 1);
+	snprintf(text, sizeof(text), VALID "[check s]\ntype = script\n"
+		 "command = %sc\n", cmd);
+	assert_int_equal(parse(text, &c, &e), -1);
+	expect_error(&e, "t.conf:12:", "[check s] command: expected a command "
+				       "of 1 to 511 bytes");
+}
+
+struct size_row {
+	const char *text;
+	int rc;
+	uint64_t bytes;
+};
+
+static void test_size(void **state)
+{
+	static const struct size_row rows[] = {
+		{ "0", 0, 0 },			{ "0B", 0, 0 },
+		{ "1B", 0, 1 },			{ "1kB", 0, 1024 },
+		{ "1KB", 0, 1024 },		{ "1MB", 0, 1048576 },
+		{ "3GB", 0, 3221225472u },	{ "007kB", 0, 7168 },
+		{ "18446744073709551615B", 0, UINT64_MAX },
+		{ "17179869183GB", 0, 17179869183ull << 30 },
+		{ "18446744073709551616B", -1, 0 },
+		{ "17179869184GB", -1, 0 },
+		{ "99999999999999999999999B", -1, 0 },
+		{ "1024", -1, 0 },		{ "00", -1, 0 },
+		{ "", -1, 0 },			{ "MB", -1, 0 },
+		{ "1 MB", -1, 0 },		{ " 1MB", -1, 0 },
+		{ "1MB ", -1, 0 },		{ "1mb", -1, 0 },
+		{ "1kb", -1, 0 },		{ "1Mb", -1, 0 },
+		{ "1TB", -1, 0 },		{ "1.5MB", -1, 0 },
+		{ "-1MB", -1, 0 },		{ "+1MB", -1, 0 },
+		{ "1MBB", -1, 0 },		{ "0x10B", -1, 0 },
+		{ "1KiB", -1, 0 },		{ "0MB", 0, 0 },
+	};
+	uint64_t v;
+	size_t i;
+	int rc;
+
+	assert_int_equal(conf_parse_size(NULL, &v), -1);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		v = 12345;
+		rc = conf_parse_size(rows[i].text, &v);
+		if (rc != rows[i].rc)
+			fail_msg("\"%s\": rc %d, expected %d", rows[i].text, rc,
+				 rows[i].rc);
+		if (rc == 0 && v != rows[i].bytes)
+			fail_msg("\"%s\": %llu bytes, expected %llu",
+				 rows[i].text, (unsigned long long)v,
+				 (unsigned long long)rows[i].bytes);
+		if (rc != 0 && v != 12345)
+			fail_msg("\"%s\": output written on error",
+				 rows[i].text);
+	}
+}
+
+static int load_password_text(const char *text, size_t len, mode_t mode,
+			      struct conf_redis *r, struct hp_err *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	write_tmp(r->password_file, sizeof(r->password_file), text, len,
+		  mode);
+	rc = conf_load_redis_password(r, err);
+	unlink(r->password_file);
+	return rc;
+}
+
+static void expect_password(const char *text, const char *want)
+{
+	struct conf_redis r;
+	struct hp_err err;
+
+	if (load_password_text(text, strlen(text), 0600, &r, &err))
+		fail_msg("\"%s\": %s", text, err.msg);
+	assert_string_equal(r.password, want);
+}
+
+static void expect_password_error(const char *text, size_t len,
+				  mode_t mode, const char *want)
+{
+	struct conf_redis r;
+	struct hp_err err;
+
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(load_password_text(text, len, mode, &r, &err), -1);
+	assert_string_equal(r.password, "");
+	if (!strstr(err.msg, "redis password file /") ||
+	    !strstr(err.msg, want))
+		fail_msg("got \"%s\", expected it to contain \"%s\"", err.msg,
+			 want);
+}
+
+static void test_redis_password_file(void **state)
+{
+	char big[200], want[128];
+	struct conf_redis r;
+	struct hp_err err;
+
+	expect_password("s3cret\n", "s3cret");
+	expect_password("s3cret", "s3cret");
+	expect_password("s3cret\r\n", "s3cret");
+	expect_password("with space \n", "with space ");
+	/* 127 bytes fit, 128 do not. */
+	memset(want, 'p', 127);
+	want[127] = '\0';
+	snprintf(big, sizeof(big), "%s\n", want);
+	expect_password(big, want);
+	snprintf(big, sizeof(big), "%sp\n", want);
+	expect_password_error(big, 129, 0600, "bytes on one line, got more");
+	memset(big, 'p', sizeof(big));
+	expect_password_error("s3cret\n", 7, 0644, "mode 0644 lets others "
+			      "read the Redis password; chmod 600 it");
+	expect_password_error("s3cret\n", 7, 0620, "lets others change");
+	expect_password_error("", 0, 0600, "expected a password of 1 to 127 "
+			      "bytes on one line, got an empty file");
+	expect_password_error("\n", 1, 0600, "got an empty file");
+	expect_password_error("one\ntwo\n", 8, 0600, "a NUL or line break "
+			      "inside");
+	expect_password_error("s3\0cret", 7, 0600, "a NUL or line break");
+	expect_password_error(big, sizeof(big), 0600, "expected a password "
+			      "of at most 127 bytes, got more");
+
+	/* No password_file: nothing to do, an inline password stays. */
+	memset(&r, 0, sizeof(r));
+	snprintf(r.password, sizeof(r.password), "inline");
+	assert_int_equal(conf_load_redis_password(&r, &err), 0);
+	assert_string_equal(r.password, "inline");
+	snprintf(r.password_file, sizeof(r.password_file),
+		 "%s/hapair-no-such-pass", tmp_dir());
+	assert_int_equal(conf_load_redis_password(&r, &err), -1);
+	assert_non_null(strstr(err.msg, "hapair-no-such-pass: cannot open: "
+					"No such file or directory"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -922,6 +1559,19 @@ int main(void)
 		cmocka_unit_test(test_key_missing),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_redis_full),
+		cmocka_unit_test(test_redis_defaults),
+		cmocka_unit_test(test_keep_dir_too_long),
+		cmocka_unit_test(test_unknown_type_quiet),
+		cmocka_unit_test(test_password_not_shown),
+		cmocka_unit_test(test_two_data_resources_names_both),
+		cmocka_unit_test(test_data_resource),
+		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_check_defaults),
+		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_section_limits),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_redis_password_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
