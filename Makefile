@@ -36,6 +36,7 @@ demo: build
 
 bench: build
 	bench/failover.sh
+	bench/redis_failover.sh
 
 fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang \

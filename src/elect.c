@@ -553,6 +553,7 @@ static void on_heartbeat(struct elect *st, struct elect_actions *out,
 	}
 	st->leader = m->sender;
 	st->last_hb_ms = now;
+	st->hb_sync_set = m->sync_set;
 	st->followed = true;
 	st->step_down_pending = false;
 	st->promise_to = m->sender;

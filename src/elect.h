@@ -169,6 +169,8 @@ struct elect {
 	bool in_sync;		/* own replication link to the primary up */
 	bool has_primary_pos;	/* async: primary's own position, from */
 	uint64_t primary_pos;	/* its heartbeats */
+	uint8_t hb_sync_set;	/* standby: sync set of the last heartbeat
+				 * (what the witness records) */
 	bool peer_in_sync;	/* primary: peer's last ACK said in sync */
 	bool sync_required;	/* primary: last ACT_SYNC flag */
 	uint64_t relax_from_ms;	/* primary: first heartbeat sent without

@@ -83,6 +83,13 @@ static const char *failover_blocker(const struct voter *v, uint64_t now)
 	    !reachable(v, ELECT_WITNESS_ID, now) && !reachable(v, peer, now))
 		return "neither the witness nor the peer is reachable: no "
 		       "majority";
+	if (st->leader && st->hb_sync_set &&
+	    !(st->hb_sync_set & (1u << v->self)))
+		return "the primary has this node recorded as not in sync "
+		       "(replication link down or behind): the witness will "
+		       "not vote for it until it has caught up";
+	if (elect_too_far_behind(st))
+		return "further behind the primary than max_lag_on_failover";
 	if (!st->followed && !st->peer_seen)
 		return "cold start: waiting to see the other node, or for the "
 		       "witness's record that this node was in sync";
