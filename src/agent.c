@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include "agent.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -19,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -534,25 +532,6 @@ static void on_hup(uv_signal_t *s, int signum)
 
 /* ---- start-up --------------------------------------------------------- */
 
-static int mkdir_p(const char *dir, struct hp_err *err)
-{
-	char path[CONF_PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return hp_errf(err, "mkdir %s: %s", path,
-				       strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return hp_errf(err, "mkdir %s: %s", path, strerror(errno));
-	return 0;
-}
-
 static int load_conf(struct voter *v, const char *path, struct hp_err *err)
 {
 	struct conf_errors errs;
@@ -589,7 +568,8 @@ static int load_state(struct voter *v, struct hp_err *err)
 	const struct conf_resource *data = conf_data_resource(&v->conf);
 	struct statefile sf;
 
-	if (mkdir_p(v->conf.state_dir, err) || mkdir_p(v->conf.run_dir, err))
+	if (statefile_mkdir(v->conf.state_dir, err) ||
+	    statefile_mkdir(v->conf.run_dir, err))
 		return -1;
 	snprintf(v->state_path, sizeof(v->state_path), "%s/%s.state",
 		 v->conf.state_dir, v->name);

@@ -13,15 +13,14 @@
  * An event names the file, or says why there is none.  Either way the
  * demote goes on: two primaries would be worse than a lost copy.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "res_redis_int.h"
+#include "statefile.h"
 
 static void keep_reply(redisAsyncContext *ac, void *reply, void *priv);
 
@@ -62,25 +61,6 @@ void redis_keep_start(struct rds *d)
 	keep_send(d, K_DIR, 3, argv);
 }
 
-static int mkdir_p(const char *dir, struct hp_err *err)
-{
-	char path[CONF_PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return hp_errf(err, "mkdir %s: %s", path,
-				       strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return hp_errf(err, "mkdir %s: %s", path, strerror(errno));
-	return 0;
-}
-
 static void copy_done(uv_fs_t *req)
 {
 	struct res *r = req->data;
@@ -117,7 +97,7 @@ static void keep_copy(struct rds *d)
 		keep_end(d, false, "an earlier copy is still running");
 		return;
 	}
-	if (mkdir_p(d->c->keep_dir, &err)) {
+	if (statefile_mkdir(d->c->keep_dir, &err)) {
 		keep_end(d, false, err.msg);
 		return;
 	}

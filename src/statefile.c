@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { STATE_MAX_BYTES = 4096 };
@@ -163,4 +164,23 @@ out:
 	if (rc)
 		unlink(tmp);
 	return rc;
+}
+
+int statefile_mkdir(const char *dir, struct hp_err *err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return hp_errf(err, "mkdir %s: %s", path,
+				       strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return hp_errf(err, "mkdir %s: %s", path, strerror(errno));
+	return 0;
 }

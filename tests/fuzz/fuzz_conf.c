@@ -1,5 +1,5 @@
 /*
- * fuzz_conf.c - libFuzzer target for the config parser (src/conf.c).
+ * fuzz_conf.c - libFuzzer target for the config parser (src/conf*.c).
  *
  * Feeds arbitrary bytes to conf_parse() as a config file: NUL bytes, no
  * final newline, very long lines, broken UTF-8.  Besides the sanitizers'
@@ -10,7 +10,7 @@
  * tests/fuzz/corpus/conf/.
  *
  *   clang -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_conf.c \
- *         src/conf.c src/err.c src/proto.c -lsodium -o fuzz_conf
+ *         src/conf*.c src/err.c src/proto.c -lsodium -o fuzz_conf
  *   ./fuzz_conf tests/fuzz/corpus/conf
  */
 #include <stdint.h>
