@@ -17,52 +17,30 @@ Exits 1 if any trial failed (the harness could not measure it).
 
 Standard library only.
 """
-import json
-import statistics
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import summary_common as common  # noqa: E402
 
 TOOLS = ["hapair", "hapair-tuned", "keepalived", "keepalived-fast"]
 FAULTS = ["linkdown", "kill9", "sigstop", "partition"]
 PAIRS = [("hapair", "keepalived"), ("hapair-tuned", "keepalived-fast")]
 
 
-def rank(order, name):
-    """Known names in their fixed order, unknown ones after them."""
-    return order.index(name) if name in order else len(order)
+def dual_holders(good):
+    """Dual holders summed over the trials that ran."""
+    if not good:
+        return {}
+    return {"dual_holder_samples": sum(t["dual_holder_samples"]
+                                       for t in good),
+            "dual_holder_ms": round(sum(t["dual_holder_ms"]
+                                        for t in good), 3)}
 
 
 def aggregate(trials):
     """One record per (tool, fault); dual holders summed over trials."""
-    keys = sorted({(t["tool"], t["fault"]) for t in trials},
-                  key=lambda k: (rank(TOOLS, k[0]), rank(FAULTS, k[1])))
-    records = []
-    for tool, fault in keys:
-        runs = [t for t in trials
-                if t["tool"] == tool and t["fault"] == fault]
-        good = [t for t in runs if t.get("ok")]
-        rec = {"tool": tool, "fault": fault, "trials": len(good),
-               "failed": len(runs) - len(good), "outage_ms": None,
-               "outage_ms_trials": [], "dual_holder_samples": None,
-               "dual_holder_ms": None}
-        if good:
-            outages = [t["outage_ms"] for t in good]
-            rec["outage_ms"] = {"min": min(outages),
-                                "median": statistics.median(outages),
-                                "max": max(outages)}
-            rec["outage_ms_trials"] = outages
-            rec["dual_holder_samples"] = sum(
-                t["dual_holder_samples"] for t in good)
-            rec["dual_holder_ms"] = round(
-                sum(t["dual_holder_ms"] for t in good), 3)
-        records.append(rec)
-    return records
-
-
-def record_of(records, tool, fault):
-    for r in records:
-        if r["tool"] == tool and r["fault"] == fault and r["outage_ms"]:
-            return r
-    return None
+    return common.aggregate(trials, TOOLS, FAULTS, dual_holders)
 
 
 def print_table(records):
@@ -71,54 +49,22 @@ def print_table(records):
         "dual samples", "dual ms"))
     for r in records:
         if r["outage_ms"]:
-            o = r["outage_ms"]
-            outage = "%8.1f %8.1f %8.1f" % (o["min"], o["median"], o["max"])
             samples, dual_ms = r["dual_holder_samples"], r["dual_holder_ms"]
         else:
-            outage, samples, dual_ms = "n/a", "n/a", "n/a"
+            samples, dual_ms = "n/a", "n/a"
         print("%-16s %-10s %6d %6d  %-28s %12s %12s" % (
-            r["tool"], r["fault"], r["trials"], r["failed"], outage,
-            samples, dual_ms))
+            r["tool"], r["fault"], r["trials"], r["failed"],
+            common.outage_cell(r), samples, dual_ms))
 
     faults = [f for f in FAULTS if any(r["fault"] == f for r in records)]
-    split = False
-    print()
-    print("median outage ratio".ljust(34)
-          + "".join("%11s" % f for f in faults))
-    for num, den in PAIRS:
-        cells = []
-        for f in faults:
-            a, b = record_of(records, num, f), record_of(records, den, f)
-            ratio = "n/a"
-            if a and b and b["outage_ms"]["median"]:
-                ratio = "%.2f" % (a["outage_ms"]["median"]
-                                  / b["outage_ms"]["median"])
-                # Short outage bought with two VIP holders: say so.
-                if b["dual_holder_samples"]:
-                    ratio += "*"
-                    split = True
-            cells.append("%11s" % ratio)
-        print(("%s / %s" % (num, den)).ljust(34) + "".join(cells))
+    # Short outage bought with two VIP holders: say so.
+    split = common.print_ratios(records, faults, PAIRS, 34, 11, "%.2f",
+                                lambda b: b["dual_holder_samples"])
     if split:
         print("* the denominator had two VIP holders at once (split brain):"
               " the old primary")
         print("  kept answering, so its short outage is not a failover.")
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: failover_summary.py TRIALS.jsonl OUT.json")
-    with open(sys.argv[1]) as fh:
-        trials = [json.loads(line) for line in fh if line.strip()]
-    records = aggregate(trials)
-    print_table(records)
-    with open(sys.argv[2], "w") as fh:
-        json.dump(records, fh, indent=1)
-        fh.write("\n")
-    print()
-    print("wrote %s" % sys.argv[2])
-    return 1 if any(r["failed"] for r in records) else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.main("failover_summary.py", aggregate, print_table))

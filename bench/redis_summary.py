@@ -22,18 +22,15 @@ it).
 
 Standard library only.
 """
-import json
-import statistics
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import summary_common as common  # noqa: E402
 
 TOOLS = ["hapair", "hapair-tuned", "sentinel-default", "sentinel-1000ms"]
 FAULTS = ["redis_kill9", "linkdown"]
 PAIRS = [("hapair", "sentinel-default"), ("hapair-tuned", "sentinel-1000ms")]
-
-
-def rank(order, name):
-    """Known names in their fixed order, unknown ones after them."""
-    return order.index(name) if name in order else len(order)
 
 
 def total(runs, key, digits=None):
@@ -46,41 +43,19 @@ def total(runs, key, digits=None):
     return round(s, digits) if digits is not None else s
 
 
+def sums(good):
+    """Dual holders and losses summed over the trials that ran."""
+    return {"dual_holder_samples": total(good, "dual_holder_samples"),
+            "dual_holder_ms": total(good, "dual_holder_ms", 3),
+            "acked_lost": total(good, "acked_lost"),
+            "set_ok_lost": total(good, "set_ok_lost"),
+            "unreadable_trials": sum(
+                1 for t in good if t.get("acked_lost") is None)}
+
+
 def aggregate(trials):
     """One record per (tool, fault)."""
-    keys = sorted({(t["tool"], t["fault"]) for t in trials},
-                  key=lambda k: (rank(TOOLS, k[0]), rank(FAULTS, k[1])))
-    records = []
-    for tool, fault in keys:
-        runs = [t for t in trials
-                if t["tool"] == tool and t["fault"] == fault]
-        good = [t for t in runs if t.get("ok")]
-        rec = {"tool": tool, "fault": fault, "trials": len(good),
-               "failed": len(runs) - len(good), "outage_ms": None,
-               "outage_ms_trials": [], "dual_holder_samples": None,
-               "dual_holder_ms": None, "acked_lost": None,
-               "set_ok_lost": None, "unreadable_trials": 0}
-        if good:
-            outages = [t["outage_ms"] for t in good]
-            rec["outage_ms"] = {"min": min(outages),
-                                "median": statistics.median(outages),
-                                "max": max(outages)}
-            rec["outage_ms_trials"] = outages
-            rec["dual_holder_samples"] = total(good, "dual_holder_samples")
-            rec["dual_holder_ms"] = total(good, "dual_holder_ms", 3)
-            rec["acked_lost"] = total(good, "acked_lost")
-            rec["set_ok_lost"] = total(good, "set_ok_lost")
-            rec["unreadable_trials"] = sum(
-                1 for t in good if t.get("acked_lost") is None)
-        records.append(rec)
-    return records
-
-
-def record_of(records, tool, fault):
-    for r in records:
-        if r["tool"] == tool and r["fault"] == fault and r["outage_ms"]:
-            return r
-    return None
+    return common.aggregate(trials, TOOLS, FAULTS, sums)
 
 
 def show(v):
@@ -94,13 +69,9 @@ def print_table(records):
     print("%-16s %-11s %6s %6s  %-28s %6s %8s %8s %8s" % (
         "", "", "", "", "", "lost", "lost", "samples", "ms"))
     for r in records:
-        if r["outage_ms"]:
-            o = r["outage_ms"]
-            outage = "%8.1f %8.1f %8.1f" % (o["min"], o["median"], o["max"])
-        else:
-            outage = "n/a"
         print("%-16s %-11s %6d %6d  %-28s %6s %8s %8s %8s" % (
-            r["tool"], r["fault"], r["trials"], r["failed"], outage,
+            r["tool"], r["fault"], r["trials"], r["failed"],
+            common.outage_cell(r),
             show(r["acked_lost"]), show(r["set_ok_lost"]),
             show(r["dual_holder_samples"]), show(r["dual_holder_ms"])))
     if any(r["unreadable_trials"] for r in records):
@@ -109,19 +80,7 @@ def print_table(records):
 
     faults = [f for f in FAULTS if any(r["fault"] == f for r in records)]
     faults += sorted({r["fault"] for r in records} - set(FAULTS))
-    print()
-    print("median outage ratio".ljust(36)
-          + "".join("%13s" % f for f in faults))
-    for num, den in PAIRS:
-        cells = []
-        for f in faults:
-            a, b = record_of(records, num, f), record_of(records, den, f)
-            ratio = "n/a"
-            if a and b and b["outage_ms"]["median"]:
-                ratio = "%.3f" % (a["outage_ms"]["median"]
-                                  / b["outage_ms"]["median"])
-            cells.append("%13s" % ratio)
-        print(("%s / %s" % (num, den)).ljust(36) + "".join(cells))
+    common.print_ratios(records, faults, PAIRS, 36, 13, "%.3f")
     print()
     print("outage: longest time, after the fault, with no write accepted.")
     print("acked: hapair counts a write when WAIT 1 says a replica has it"
@@ -129,20 +88,5 @@ def print_table(records):
     print("Sentinel's clients when SET says OK.  accepted: SET said OK.")
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: redis_summary.py TRIALS.jsonl OUT.json")
-    with open(sys.argv[1]) as fh:
-        trials = [json.loads(line) for line in fh if line.strip()]
-    records = aggregate(trials)
-    print_table(records)
-    with open(sys.argv[2], "w") as fh:
-        json.dump(records, fh, indent=1)
-        fh.write("\n")
-    print()
-    print("wrote %s" % sys.argv[2])
-    return 1 if any(r["failed"] for r in records) else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.main("redis_summary.py", aggregate, print_table))

@@ -55,6 +55,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "probe"
+#include "tool_util.h"
+
 enum {
 	MAX_DURATION_MS = 3600 * 1000,
 	SERVE_DEFAULT_MS = 600 * 1000,
@@ -79,26 +82,6 @@ static void on_mark(int sig)
 	mark_requested = 1;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double ms(int64_t ns)
-{
-	return (double)ns / 1e6;
-}
-
-static void die(const char *what, const char *arg)
-{
-	fprintf(stderr, "probe: %s%s%s\n", what, arg ? ": " : "",
-		arg ? arg : "");
-	exit(2);
-}
-
 /* Signals are blocked except inside ppoll(), so none is lost between
  * the check of the flag and the wait. */
 static void setup_signals(sigset_t *waitmask)
@@ -117,32 +100,6 @@ static void setup_signals(sigset_t *waitmask)
 	sigaction(SIGUSR1, &mark, NULL);
 	sigemptyset(waitmask);
 	prctl(PR_SET_TIMERSLACK, 1UL);
-}
-
-static struct timespec until(int64_t deadline)
-{
-	int64_t d = deadline - now_ns();
-	struct timespec ts = { 0, 0 };
-
-	if (d > 0) {
-		ts.tv_sec = d / 1000000000;
-		ts.tv_nsec = d % 1000000000;
-	}
-	return ts;
-}
-
-/* A whole number in 1..max for option opt, or exit with a message. */
-static long parse_num(const char *opt, const char *text, long max)
-{
-	char *end;
-	long v = strtol(text, &end, 10);
-
-	if (*text == '\0' || *end != '\0' || v <= 0 || v > max) {
-		fprintf(stderr, "probe: %s: expected a whole number in "
-			"1..%ld, got \"%s\"\n", opt, max, text);
-		exit(2);
-	}
-	return v;
 }
 
 /* ---- serve ---------------------------------------------------------- */
@@ -389,11 +346,9 @@ static void print_client(FILE *f, const struct client *cl)
 		"\"outage_ms\":%.3f,", (unsigned long long)cl->sent,
 		(unsigned long long)cl->received, ms(max_send_gap(cl)),
 		ms(cl->outage));
-	if (cl->fault)
-		fprintf(f, "\"fault_ms\":%.3f,\"outage_after_fault_ms\":%.3f,",
-			ms(cl->fault - cl->start), ms(cl->outage_after_fault));
-	else
-		fprintf(f, "\"fault_ms\":null,\"outage_after_fault_ms\":null,");
+	json_ms_or_null(f, "fault_ms", cl->fault, cl->fault - cl->start);
+	json_ms_or_null(f, "outage_after_fault_ms", cl->fault,
+			cl->outage_after_fault);
 	fprintf(f, "\"interval_ms\":%.3f,\"skipped\":%llu,\"late\":%llu,"
 		"\"duplicates\":%llu,\"responder_changes\":%llu,",
 		ms(cl->interval), (unsigned long long)cl->skipped,
@@ -424,13 +379,9 @@ static void write_client(const struct client *cl, const char *out)
 		print_client(stdout, cl);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	f = fopen(tmp, "w");
-	if (!f)
-		die("cannot write", tmp);
+	f = atomic_open(out, tmp);
 	print_client(f, cl);
-	if (fclose(f) != 0 || rename(tmp, out) != 0)
-		die("cannot write", out);
+	atomic_close(f, tmp, out);
 }
 
 /* Send on the absolute schedule until the deadline, then drain. */

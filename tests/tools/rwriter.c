@@ -79,6 +79,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "rwriter"
+#include "tool_util.h"
+
 enum {
 	MAX_DURATION_MS = 3600 * 1000,
 	MAX_SENTINELS = 8,
@@ -98,19 +101,6 @@ enum { W_SET_OK = 1, W_ACKED = 2 };
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t mark_requested;
 static volatile int64_t mark_ns;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double ms(int64_t ns)
-{
-	return (double)ns / 1e6;
-}
 
 static struct timeval tv_ms(long msec)
 {
@@ -134,27 +124,6 @@ static void on_mark(int sig)
 		mark_ns = now_ns();
 		mark_requested = 1;
 	}
-}
-
-static void die(const char *what, const char *arg)
-{
-	fprintf(stderr, "rwriter: %s%s%s\n", what, arg ? ": " : "",
-		arg ? arg : "");
-	exit(2);
-}
-
-/* A whole number in 1..max for option opt, or exit with a message. */
-static long parse_num(const char *opt, const char *text, long max)
-{
-	char *end;
-	long v = strtol(text, &end, 10);
-
-	if (*text == '\0' || *end != '\0' || v <= 0 || v > max) {
-		fprintf(stderr, "rwriter: %s: expected a whole number in "
-			"1..%ld, got \"%s\"\n", opt, max, text);
-		exit(2);
-	}
-	return v;
 }
 
 /* The key prefix goes into keys and JSON: keep it plain. */
@@ -479,18 +448,6 @@ static void check_mark(struct writer *w, const char *mark_file)
 		w->fault = now_ns();
 }
 
-static struct timespec until(int64_t deadline)
-{
-	int64_t d = deadline - now_ns();
-	struct timespec ts = { 0, 0 };
-
-	if (d > 0) {
-		ts.tv_sec = d / 1000000000;
-		ts.tv_nsec = d % 1000000000;
-	}
-	return ts;
-}
-
 /* Write on the absolute schedule until the deadline or a stop signal. */
 static void writer_loop(struct writer *w, int64_t duration,
 			const char *mark_file, const sigset_t *waitmask)
@@ -538,24 +495,11 @@ static void write_ids(const struct writer *w, const char *path, int flag)
 	char tmp[PATH_MAX];
 	FILE *f;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		die("cannot write", tmp);
+	f = atomic_open(path, tmp);
 	for (uint64_t id = 0; id < w->sent; id++)
 		if (w->flags[id] & flag)
 			fprintf(f, "%" PRIu64 "\n", id);
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		die("cannot write", path);
-}
-
-static void print_after_fault(FILE *f, const char *key,
-			      const struct writer *w, int64_t v)
-{
-	if (w->fault)
-		fprintf(f, "\"%s\":%.3f,", key, ms(v));
-	else
-		fprintf(f, "\"%s\":null,", key);
+	atomic_close(f, tmp, path);
 }
 
 static void print_writer(FILE *f, const struct writer *w,
@@ -569,14 +513,11 @@ static void print_writer(FILE *f, const struct writer *w,
 		w->no_wait ? "no-wait" : "wait", w->sent, w->acked,
 		w->set_ok, w->errors, w->wait_timeouts, w->skipped,
 		w->connects, ms(w->t_acked.outage), ms(w->t_set.outage));
-	if (w->fault)
-		fprintf(f, "\"fault_ms\":%.3f,", ms(w->fault - w->start));
-	else
-		fprintf(f, "\"fault_ms\":null,");
-	print_after_fault(f, "outage_after_fault_ms", w,
-			  w->t_acked.outage_after_fault);
-	print_after_fault(f, "set_ok_outage_after_fault_ms", w,
-			  w->t_set.outage_after_fault);
+	json_ms_or_null(f, "fault_ms", w->fault, w->fault - w->start);
+	json_ms_or_null(f, "outage_after_fault_ms", w->fault,
+			w->t_acked.outage_after_fault);
+	json_ms_or_null(f, "set_ok_outage_after_fault_ms", w->fault,
+			w->t_set.outage_after_fault);
 	fprintf(f, "\"interval_ms\":%.3f,\"wait_ms\":%ld,",
 		ms(w->interval), w->no_wait ? 0 : w->wait_ms);
 	fprintf(f, "\"acked_ids_file\":");
@@ -613,13 +554,9 @@ static void write_result(const struct writer *w, const char *out,
 		die("--ids: path too long", ids);
 	write_ids(w, ids, W_ACKED);
 	write_ids(w, set_ids, W_SET_OK);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	f = fopen(tmp, "w");
-	if (!f)
-		die("cannot write", tmp);
+	f = atomic_open(out, tmp);
 	print_writer(f, w, ids, set_ids);
-	if (fclose(f) != 0 || rename(tmp, out) != 0)
-		die("cannot write", out);
+	atomic_close(f, tmp, out);
 }
 
 /* "host:port,host:port" into w->sentinel. */
