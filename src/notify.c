@@ -319,10 +319,16 @@ void notify_set_close(struct notify_set *set)
 	for (i = 0; i < set->n; i++) {
 		p = &set->progs[i];
 		p->has_waiting = false;
-		/* The exit callback closes the process handle, so the
-		 * child is reaped, not left a zombie. */
-		if (p->busy && !p->exited)
+		/* Close the process handle here rather than in the exit
+		 * callback: the agent closes every handle left open right
+		 * after this, which would skip that callback and leak the
+		 * set.  The killed child is reaped by init when we exit. */
+		if (p->busy && !p->exited) {
 			kill(-p->proc.pid, SIGKILL);
+			p->exited = true;
+			if (!uv_is_closing((uv_handle_t *)&p->proc))
+				uv_close((uv_handle_t *)&p->proc, proc_closed);
+		}
 		uv_timer_stop(&p->timer);
 		uv_close((uv_handle_t *)&p->timer, timer_closed);
 	}
