@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "check.h"
 #include "ctl.h"
 #include "notify.h"
@@ -387,6 +388,8 @@ static void step(struct voter *v, struct elect_event *ev)
 		guard_publish(v->guard, false, 0);
 	v->st = next;
 	arm_timer(v, acts.wake_at_ms);
+	if (v->api)
+		api_refresh(v->api);
 }
 
 static void simple_event(struct voter *v, enum elect_ev_type type, bool flag)
@@ -519,6 +522,8 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 		guard_stop(v->guard);
 		v->guard = NULL;
 	}
+	api_close(v->api);
+	v->api = NULL;
 	ctl_close(v->ctl);
 	v->ctl = NULL;
 	uv_walk(v->loop, close_all, NULL);
@@ -652,6 +657,20 @@ static int open_resources(struct voter *v, struct hp_err *err)
 	return 0;
 }
 
+/* The HTTP API, if the config has an [api] section (agents only). */
+static int open_api(struct voter *v, struct hp_err *err)
+{
+	const struct conf_endpoint *ep = conf_api_listen(&v->conf, v->self);
+
+	if (!ep)
+		return 0;
+	if (api_open(v, ep, &v->api, err))
+		return -1;
+	hp_log(LOG_INFO, "api: serving on %s port %u", ep->host,
+	       (unsigned)ep->port);
+	return 0;
+}
+
 static int run(struct voter *v, const char *conf_path, const char *node)
 {
 	struct hp_err err;
@@ -690,7 +709,7 @@ static int run(struct voter *v, const char *conf_path, const char *node)
 	    ctl_listen(v->loop, v->sock_path, ctl_handle, v, &v->ctl, &err))
 		goto fail;
 	/* Before EV_START: its ACT_DEMOTE goes to the resources. */
-	if (!v->witness && open_resources(v, &err))
+	if (!v->witness && (open_resources(v, &err) || open_api(v, &err)))
 		goto fail;
 	if (v->conf.quorum == QUORUM_NONE)
 		hp_log(LOG_WARN, "quorum = none: a network partition can make "

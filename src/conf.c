@@ -26,8 +26,9 @@
  *
  * This file is the reader and the public entry points; the key tables,
  * their setters and their check pass live with their sections in
- * conf_cluster.c and conf_res.c, value syntax in conf_value.c, and the
- * key and password files in conf_secret.c (see conf_int.h).
+ * conf_cluster.c, conf_res.c and conf_api.c, value syntax in
+ * conf_value.c, and the key and password files in conf_secret.c (see
+ * conf_int.h).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -129,6 +130,8 @@ static void key_list(char *dst, size_t cap, const struct key *keys)
 				      keys[i].name);
 	if (keys == conf_vip_keys && o < cap)
 		snprintf(dst + o, cap - o, ", interface@NODE");
+	if (keys == conf_api_keys && o < cap)
+		snprintf(dst + o, cap - o, ", listen@NODE");
 }
 
 static void set_key(struct parser *p, const char *key, const char *v)
@@ -143,12 +146,17 @@ static void set_key(struct parser *p, const char *key, const char *v)
 	if (p->kind == K_NONE) {
 		conf_errf(p, p->line, "%s: key outside any section; expected a "
 			  "[cluster], [node NAME], [witness], [resource NAME], "
-			  "[check NAME] or [notify NAME] header before it",
+			  "[check NAME], [notify NAME] or [api] header before "
+			  "it",
 			  shown);
 		return;
 	}
 	if (p->keys == conf_vip_keys && !strncmp(key, "interface@", 10)) {
 		conf_set_iface_ref(p, key, v);
+		return;
+	}
+	if (p->keys == conf_api_keys && !strncmp(key, "listen@", 7)) {
+		conf_set_listen_ref(p, key, v);
 		return;
 	}
 	for (i = 0; p->keys[i].name && strcmp(p->keys[i].name, key); i++)
@@ -389,7 +397,8 @@ static void open_section(struct parser *p, char *inner)
 	p->sect = NULL;
 	if (is_named_section(inner)) {
 		open_named(p, inner, name, label);
-	} else if (!strcmp(inner, "cluster") || !strcmp(inner, "witness")) {
+	} else if (!strcmp(inner, "cluster") || !strcmp(inner, "witness") ||
+		   !strcmp(inner, "api")) {
 		if (*name) {
 			conf_errf(p, p->line,
 				  "%s: expected [%s] without a name", label,
@@ -399,13 +408,15 @@ static void open_section(struct parser *p, char *inner)
 		if (inner[0] == 'c')
 			open_single(p, &p->cluster, K_CLUSTER,
 				    conf_cluster_keys, label);
+		else if (inner[0] == 'a')
+			open_single(p, &p->api, K_API, conf_api_keys, label);
 		else
 			open_single(p, &p->witness, K_WITNESS,
 				    conf_witness_keys, label);
 	} else {
 		conf_errf(p, p->line, "%s: unknown section; valid sections are "
 			  "[cluster], [node NAME], [witness], [resource NAME], "
-			  "[check NAME] and [notify NAME]", label);
+			  "[check NAME], [notify NAME] and [api]", label);
 		return;
 	}
 	if (p->sect && !p->sect->line) {
@@ -498,6 +509,7 @@ int conf_parse(const char *text, size_t len, const char *path,
 	}
 	conf_cluster_check(p);
 	conf_res_check(p);
+	conf_api_check(p);
 	if (p->dropped)
 		snprintf(errs->msg[CONF_MAX_ERRORS - 1], HP_ERR_MAX,
 			 "%s: %d more errors not shown", path, p->dropped + 1);

@@ -59,6 +59,10 @@
  *   command = /usr/local/bin/notify # gets TYPE NAME STATE, HAPAIR_* env
  *   timeout = 10s
  *
+ *   [api]                           # optional: HTTP API on each agent
+ *   listen = 127.0.0.1:9405         # required; IPv6 as [::1]:9405
+ *   listen@a = 192.0.2.1:9405       # per node, overrides listen
+ *
  * Sizes: integer with unit B, kB, KB, MB, GB (1024-based); "0" allowed.
  * Durations: integer with unit ms, s, m (e.g. 100ms, 1s, 2m); a bare
  * number is an error.  Percentages: "1%" or "0.5%".  Every error names
@@ -163,6 +167,14 @@ struct conf_notify {
 	uint32_t timeout_ms;	/* default 10s */
 };
 
+/* The HTTP API ([api]); agents only, the witness serves none. */
+struct conf_api {
+	bool enabled;			/* an [api] section is present */
+	struct conf_endpoint listen;	/* listen: both nodes by default */
+	struct conf_endpoint node_listen[CONF_NODES]; /* listen@NODE; port
+						       * 0 = not set */
+};
+
 struct conf {
 	char path[CONF_PATH_MAX];	/* file it was loaded from */
 	char name[CONF_NAME_MAX];	/* cluster name */
@@ -186,6 +198,7 @@ struct conf {
 	struct conf_check checks[CONF_MAX_CHECKS];
 	int n_notify;
 	struct conf_notify notify[CONF_MAX_NOTIFY];
+	struct conf_api api;
 };
 
 /* Every error found in one file, each a full sentence with file:line. */
@@ -224,6 +237,11 @@ const struct conf_node *conf_node_by_name(const struct conf *conf,
 
 /* Interface for a vip on node id (1 or 2): interface@NODE or default. */
 const char *conf_vip_interface(const struct conf_vip *vip, uint8_t node_id);
+
+/* Where node id (1 or 2) serves its HTTP API: listen@NODE or listen;
+ * NULL without an [api] section. */
+const struct conf_endpoint *conf_api_listen(const struct conf *conf,
+					    uint8_t node_id);
 
 /* Parse helpers, exposed for tests: return 0 or -1. */
 int conf_parse_duration_ms(const char *s, uint32_t *out_ms);

@@ -8,7 +8,8 @@
  * may look like (names, numbers, paths, ports); conf_cluster.c owns the
  * keys of [cluster], [node NAME] and [witness] and the rules between
  * them, conf_res.c those of [resource NAME], [check NAME] and
- * [notify NAME].  They share struct parser, the state of one parse.
+ * [notify NAME], conf_api.c those of [api].  They share struct parser,
+ * the state of one parse.
  * conf_secret.c, which reads the key and password files, needs none of
  * this.  PURE, like conf.c: libc and libsodium only.
  */
@@ -28,11 +29,12 @@ enum {
 	LABEL_MAX = CONF_NAME_MAX + 40,
 	IFNAME_MAX = 15,		/* IFNAMSIZ - 1 */
 	TYPE_PEEK_MAX = 32,		/* bytes of a looked-ahead type */
+	LISTEN_REFS_MAX = 2 * CONF_NODES, /* listen@NODE keys */
 };
 
 enum kind {
 	K_NONE, K_CLUSTER, K_NODE, K_WITNESS, K_RESOURCE, K_CHECK, K_NOTIFY,
-	K_SKIP
+	K_API, K_SKIP
 };
 
 /* One section as written: where it starts and where each key was set. */
@@ -51,6 +53,13 @@ struct iface_ref {
 	char ifname[IFNAME_MAX + 1];
 };
 
+/* A listen@NODE key of [api], resolved once every [node] is read. */
+struct listen_ref {
+	int line;
+	char node[CONF_NAME_MAX];
+	struct conf_endpoint ep;
+};
+
 /* One parse: the input, the line pass's place in it, what has been seen
  * so far (for duplicates and the check pass) and the errors. */
 struct parser {
@@ -65,7 +74,7 @@ struct parser {
 	struct sect *sect;
 	const struct key *keys;
 
-	struct sect cluster, witness;
+	struct sect cluster, witness, api;
 	struct sect node[CONF_NODES];
 	struct sect res[CONF_MAX_RESOURCES];
 	const struct key *res_keys[CONF_MAX_RESOURCES];	/* by type */
@@ -81,6 +90,8 @@ struct parser {
 
 	struct iface_ref iface[IFACE_REFS_MAX];
 	int n_iface;
+	struct listen_ref listen[LISTEN_REFS_MAX];
+	int n_listen;
 
 	char heartbeat_text[SHOW_MAX + 8];
 	char lease_text[SHOW_MAX + 8];
@@ -162,5 +173,15 @@ void conf_open_notify(struct parser *p, const char *name, const char *label);
 
 /* Check pass over these sections, after conf_cluster_check(). */
 void conf_res_check(struct parser *p);
+
+/* conf_api.c: [api]. */
+
+extern const struct key conf_api_keys[];
+
+/* A listen@NODE key in [api]. */
+void conf_set_listen_ref(struct parser *p, const char *key, const char *v);
+
+/* Check pass over [api], after conf_cluster_check(). */
+void conf_api_check(struct parser *p);
 
 #endif

@@ -23,7 +23,7 @@ static uint64_t left(uint64_t until, uint64_t now)
 	return until > now ? until - now : 0;
 }
 
-static bool reachable(const struct voter *v, uint8_t id, uint64_t now)
+bool voter_reachable(const struct voter *v, uint8_t id, uint64_t now)
 {
 	uint64_t heard = v->st.heard_ms[id];
 
@@ -39,7 +39,7 @@ static void add_node(cJSON *parent, const char *key, const struct voter *v,
 
 	cJSON_AddStringToObject(o, "name", voter_node_name(v, id));
 	cJSON_AddStringToObject(o, "address", ep->host);
-	cJSON_AddBoolToObject(o, "reachable", reachable(v, id, now));
+	cJSON_AddBoolToObject(o, "reachable", voter_reachable(v, id, now));
 	if (v->st.heard_ms[id])
 		cJSON_AddNumberToObject(o, "last_heard_ms_ago",
 					(double)(now - v->st.heard_ms[id]));
@@ -63,12 +63,12 @@ static const char *failover_blocker(const struct voter *v, uint64_t now)
 	if (st->paused)
 		return "automatic failover is paused";
 	if (st->role == ROLE_PRIMARY) {
-		if (!reachable(v, peer, now))
+		if (!voter_reachable(v, peer, now))
 			return "the standby is not reachable";
 		if (!st->peer_healthy)
 			return "the standby's checks fail";
 		if (v->conf.quorum == QUORUM_WITNESS &&
-		    !reachable(v, ELECT_WITNESS_ID, now))
+		    !voter_reachable(v, ELECT_WITNESS_ID, now))
 			return "the witness is not reachable: if this node "
 			       "fails, the standby cannot tell it from a "
 			       "partition";
@@ -80,7 +80,8 @@ static const char *failover_blocker(const struct voter *v, uint64_t now)
 		return "restart grace: no votes until lease*(1+drift) after "
 		       "start";
 	if (v->conf.quorum == QUORUM_WITNESS &&
-	    !reachable(v, ELECT_WITNESS_ID, now) && !reachable(v, peer, now))
+	    !voter_reachable(v, ELECT_WITNESS_ID, now) &&
+	    !voter_reachable(v, peer, now))
 		return "neither the witness nor the peer is reachable: no "
 		       "majority";
 	if (st->leader && st->hb_sync_set &&

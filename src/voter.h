@@ -17,6 +17,7 @@ struct guard;
 struct ctl;
 struct check_set;
 struct notify_set;
+struct api;
 struct res_set;
 
 enum {
@@ -48,6 +49,7 @@ struct voter {
 	struct guard *guard;
 	uint64_t guard_fences_seen;
 	struct ctl *ctl;
+	struct api *api;	/* HTTP API, NULL without [api] */
 	bool stopping;
 	bool stepping;		/* inside step(): no nested steps */
 
@@ -74,8 +76,16 @@ struct voter {
 	uint64_t resource_errors;
 };
 
-/* The status document (JSON text, malloc'd) for the control socket. */
+/* The status document (JSON text, malloc'd) for the control socket and
+ * GET /v1/status. */
 char *status_json(const struct voter *v, uint64_t now_ms);
+
+/* Node id was heard within the lease promise (status.c). */
+bool voter_reachable(const struct voter *v, uint8_t id, uint64_t now_ms);
+
+/* The Prometheus metrics text (metrics.c), malloc'd; NULL if out of
+ * memory.  Agents only. */
+char *metrics_text(const struct voter *v, uint64_t now_ms);
 
 /* Name of node id in this cluster ("a", "b", "witness"). */
 const char *voter_node_name(const struct voter *v, uint8_t id);

@@ -6,7 +6,8 @@
  * must contain, the "file:line:" and the "[section] key".  Then the
  * duration and percent parsers by table, interface@NODE resolution, the
  * key file, conf_load() on real files, and inputs a fuzzer would try.
- * The redis resource, [check] and [notify] sections, sizes and the
+ * The [api] section (listen, listen@NODE) has rows and a test of its
+ * own.  The redis resource, [check] and [notify] sections, sizes and the
  * Redis password file follow the same pattern.
  * Failures print every message the parser produced.
  */
@@ -468,7 +469,53 @@ static const struct bad_row bad_rows[] = {
 	{ "unknown section lists check and notify", VALID "[checks x]\n",
 	  "t.conf:10:", "[checks x]: unknown section; valid sections are "
 			"[cluster], [node NAME], [witness], [resource NAME], "
-			"[check NAME] and [notify NAME]" },
+			"[check NAME], [notify NAME] and [api]" },
+	{ "api without listen", VALID "[api]\n",
+	  "t.conf:10:", "[api]: missing required key \"listen\"" },
+	{ "api listen without port", VALID "[api]\nlisten = 127.0.0.1\n",
+	  "t.conf:11:", "[api] listen: expected ADDRESS:PORT with an IPv4 "
+			"address (127.0.0.1:9405) or an IPv6 address in "
+			"brackets ([::1]:9405), got \"127.0.0.1\"" },
+	{ "api listen port 0", VALID "[api]\nlisten = 127.0.0.1:0\n",
+	  "t.conf:11:", "[api] listen: expected ADDRESS:PORT" },
+	{ "api listen port too big", VALID "[api]\nlisten = 127.0.0.1:65536\n",
+	  "t.conf:11:", "[api] listen: expected ADDRESS:PORT" },
+	{ "api listen host name", VALID "[api]\nlisten = localhost:9405\n",
+	  "t.conf:11:", "[api] listen: expected ADDRESS:PORT" },
+	{ "api listen IPv6 without brackets",
+	  VALID "[api]\nlisten = ::1:9405\n",
+	  "t.conf:11:", "[api] listen: expected ADDRESS:PORT" },
+	{ "api listen IPv4 in brackets", VALID
+	  "[api]\nlisten = [127.0.0.1]:9405\n",
+	  "t.conf:11:", "[api] listen: expected ADDRESS:PORT" },
+	{ "api listen bracket not closed", VALID "[api]\nlisten = [::1:9405\n",
+	  "t.conf:11:", "[api] listen: expected ADDRESS:PORT" },
+	{ "api listen twice", VALID "[api]\nlisten = 127.0.0.1:1\n"
+	  "listen = 127.0.0.1:2\n",
+	  "t.conf:12:", "[api] listen: duplicate key (first set on line 11)" },
+	{ "api section twice", VALID "[api]\nlisten = 127.0.0.1:1\n[api]\n",
+	  "t.conf:12:", "[api]: duplicate section (first on line 10)" },
+	{ "api with a name", VALID "[api x]\n",
+	  "t.conf:10:", "[api x]: expected [api] without a name" },
+	{ "api unknown key lists listen@NODE", VALID
+	  "[api]\nlisten = 127.0.0.1:1\ntoken = x\n",
+	  "t.conf:12:", "[api] token: unknown key; valid keys are listen, "
+			"listen@NODE" },
+	{ "api listen@ unknown node", VALID "[api]\nlisten = 127.0.0.1:1\n"
+	  "listen@c = 192.0.2.1:9405\n",
+	  "t.conf:12:", "[api] listen@c: expected the name of a [node] "
+			"section (a, b), got \"c\"" },
+	{ "api listen@ twice", VALID "[api]\nlisten = 127.0.0.1:1\n"
+	  "listen@a = 192.0.2.1:9405\nlisten@a = 192.0.2.1:9406\n",
+	  "t.conf:13:", "[api] listen@a: duplicate key (first set on line "
+			"12)" },
+	{ "api listen@ bad value", VALID "[api]\nlisten = 127.0.0.1:1\n"
+	  "listen@a = 192.0.2.1\n",
+	  "t.conf:12:", "[api] listen@a: expected ADDRESS:PORT with an IPv4 "
+			"address" },
+	{ "api listen@ without node", VALID "[api]\nlisten = 127.0.0.1:1\n"
+	  "listen@ = 192.0.2.1:1\n",
+	  "t.conf:12:", "[api] listen@: expected listen@NODE" },
 
 	/* type = redis */
 	{ "vip key in a redis section", VALID REDIS "address = 192.0.2.9/24\n",
@@ -862,6 +909,41 @@ static void test_interface_per_node(void **state)
 	assert_string_equal(conf_vip_interface(v, 2), "eth1");
 	assert_string_equal(conf_vip_interface(v, 0), "eth0");
 	assert_string_equal(conf_vip_interface(v, 3), "eth0");
+}
+
+static void test_api(void **state)
+{
+	struct conf c;
+	const struct conf_endpoint *ep;
+	const struct sockaddr_in6 *sin6;
+	const struct sockaddr_in *sin;
+
+	/* No [api] section: no API. */
+	expect_valid(VALID, &c);
+	assert_false(c.api.enabled);
+	assert_null(conf_api_listen(&c, 1));
+
+	/* listen@NODE before the [node] sections it names. */
+	expect_valid(CLUSTER "[api]\nlisten@b = [2001:db8::2]:9500\n"
+			     "listen = 127.0.0.1:9405\n" NODES WITNESS, &c);
+	assert_true(c.api.enabled);
+	ep = conf_api_listen(&c, 1);
+	sin = (const struct sockaddr_in *)&ep->sa;
+	assert_string_equal(ep->host, "127.0.0.1");
+	assert_int_equal(ep->port, 9405);
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 9405);
+	assert_int_equal(ep->sa_len, sizeof(*sin));
+	ep = conf_api_listen(&c, 2);
+	sin6 = (const struct sockaddr_in6 *)&ep->sa;
+	assert_string_equal(ep->host, "2001:db8::2");
+	assert_int_equal(ep->port, 9500);
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), 9500);
+
+	expect_valid(VALID "[api]\nlisten = [::]:1\n", &c);
+	assert_string_equal(conf_api_listen(&c, 2)->host, "::");
+	assert_int_equal(conf_api_listen(&c, 2)->port, 1);
 }
 
 static void test_node_by_name(void **state)
@@ -1544,6 +1626,7 @@ int main(void)
 		cmocka_unit_test(test_quorum_none),
 		cmocka_unit_test(test_same_address_other_port),
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_header_example_exact),
 		cmocka_unit_test(test_many_errors_one_pass),
 		cmocka_unit_test(test_error_limit),
