@@ -28,7 +28,7 @@ test: build asan
 unit: build asan
 	scripts/run-tests --unit
 
-sys: build
+sys: build asan
 	scripts/run-tests --sys
 
 demo: build
