@@ -303,7 +303,7 @@ static int ask_sentinels(struct writer *w, struct endpoint *out)
 			}
 			return 0;
 		}
-		snprintf(why, sizeof(why), "sentinel %.64s:%d: %.100s", s->host,
+		snprintf(why, sizeof(why), "sentinel %.40s:%d: %.60s", s->host,
 			 s->port, !r ? c->errstr : "no master known");
 		if (r)
 			freeReplyObject(r);
