@@ -1,12 +1,16 @@
 # Thin wrapper around CMake/CTest and the scripts.  `make` builds
 # build/hapair; `make test` runs unit tests (plain and ASan+UBSan) and
 # system tests in network namespaces (needs root); `make demo` shows a
-# failover; `make bench` compares hapair with keepalived.
+# failover; `make bench` compares hapair with keepalived (failover) and
+# with Redis Sentinel (Redis failover, planned switchover).
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all build asan test unit sys demo bench fuzz clean
+TRIALS ?= 20
+SEED ?=
+
+.PHONY: all build asan test unit sys demo bench chaos fuzz clean
 
 all: build
 
@@ -37,6 +41,14 @@ demo: build
 bench: build
 	bench/failover.sh
 	bench/redis_failover.sh
+	bench/switchover.sh
+
+# Randomized faults on a Redis pair, histories checked against the
+# invariants; report in $(BUILD)/chaos/report.md (SEED empty: random,
+# printed).  Needs root.
+chaos: build
+	BUILD=$(abspath $(BUILD)) CHAOS_OUT=$(abspath $(BUILD))/chaos \
+		tests/chaos/run $(TRIALS) $(SEED)
 
 fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang \

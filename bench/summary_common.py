@@ -59,13 +59,13 @@ def outage_cell(r):
 
 
 def print_ratios(records, faults, pairs, label_width, cell_width, fmt,
-                 flag=None):
+                 flag=None, title="median outage ratio"):
     """After a blank line, the ratio of median outages num / den for each
-    (num, den) in pairs and each fault; a ratio whose den record passes
-    flag gets a "*".  Returns whether any ratio got one."""
+    (num, den) in pairs and each fault, under title; a ratio whose den
+    record passes flag gets a "*".  Returns whether any ratio got one."""
     flagged = False
     print()
-    print("median outage ratio".ljust(label_width)
+    print(title.ljust(label_width)
           + "".join("%*s" % (cell_width, f) for f in faults))
     for num, den in pairs:
         cells = []

@@ -20,12 +20,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "api.h"
 #include "check.h"
 #include "ctl.h"
+#include "evfile.h"
 #include "notify.h"
 #include "guard.h"
 #include "log.h"
+#include "ops.h"
+#include "reload.h"
 #include "statefile.h"
 #include "res.h"
 #include "voter.h"
@@ -34,6 +38,7 @@ enum {
 	AGENT_RT_PRIORITY = 10,
 	HEALTH_RETRY_MS = 5000,	/* unfit after a failed promote, then retry */
 	DROP_LOG_MS = 5000,	/* one line per drop reason per 5 s */
+	MONITOR_KICK_MS = 5,	/* switchover: fresh positions this often */
 	SEQ_EPOCH_SHIFT = 32,	/* seq = epoch << 32 | counter */
 };
 
@@ -79,6 +84,12 @@ static void res_sync(struct voter *v)
 
 		step(v, &ev);
 	}
+	/* The first round after writes stopped gives the final position. */
+	if (v->await_final_pos) {
+		v->await_final_pos = false;
+		voter_event(v, EV_QUIESCED, false, 0);
+	}
+	trace_res_state(v, s->writable);
 	v->res_healthy = s->healthy;
 	/* Fit to be primary: resources answer, no failed promote pending,
 	 * every [check] passes (DESIGN.md, Checks). */
@@ -87,10 +98,13 @@ static void res_sync(struct voter *v)
 	if (healthy != v->st.healthy) {
 		struct elect_event ev = { .type = EV_HEALTH, .flag = healthy };
 
-		hp_log(healthy ? LOG_INFO : LOG_WARN, "node %s: %s",
-		       healthy ? "healthy" : "unfit", v->unfit ?
-		       "a promote failed; retrying later" :
-		       !v->res_healthy ? s->detail : "a check fails");
+		if (healthy)
+			hp_log(LOG_INFO, "node healthy: resources answer and "
+			       "every check passes");
+		else
+			hp_log(LOG_WARN, "node unfit: %s", v->unfit ?
+			       "a promote failed; retrying later" :
+			       !v->res_healthy ? s->detail : "a check fails");
 		step(v, &ev);
 	}
 }
@@ -111,19 +125,12 @@ static void on_res_state(struct res_set *set, const struct res_state *s,
 		res_sync(v);
 }
 
-static void remember_event(struct voter *v, const char *msg)
-{
-	snprintf(v->events[v->n_events % VOTER_EVENTS],
-		 sizeof(v->events[0]), "%s", msg);
-	v->n_events++;
-}
-
 static void on_res_event(struct res_set *set, const char *msg, void *data)
 {
 	struct voter *v = data;
 
-	hp_log(LOG_WARN, "%s", msg);
-	remember_event(v, msg);
+	events_add(v->events, EVK_RESOURCE, SEV_WARNING, v->st.term, "%s",
+		   msg);
 }
 
 /* A check flipped: log it, keep it for status, re-judge fitness. */
@@ -131,12 +138,17 @@ static void on_check_flip(struct check_set *set, const char *name,
 			  bool healthy, const char *reason, void *data)
 {
 	struct voter *v = data;
-	char msg[VOTER_EVENT_LEN];
 
-	snprintf(msg, sizeof(msg), "check %s %s: %s", name,
-		 healthy ? "passes" : "FAILS", reason);
-	hp_log(healthy ? LOG_INFO : LOG_WARN, "%s", msg);
-	remember_event(v, msg);
+	events_add(v->events, EVK_CHECK, healthy ? SEV_INFO : SEV_WARNING,
+		   v->st.term, "check %s %s: %s", name,
+		   healthy ? "passes" : "FAILS", reason);
+	/* A reloaded set takes over once each of its checks has a verdict:
+	 * until then the old one judges (new checks start as failed). */
+	if (v->checks_next && check_set_settled(v->checks_next)) {
+		check_set_close(v->checks);
+		v->checks = v->checks_next;
+		v->checks_next = NULL;
+	}
 	if (v->stepping)
 		uv_timer_start(&v->res_kick, res_kick_cb, 0, 0);
 	else
@@ -146,8 +158,9 @@ static void on_check_flip(struct check_set *set, const char *name,
 static void on_notify_fail(struct notify_set *set, const char *msg,
 			   void *data)
 {
-	hp_log(LOG_WARN, "%s", msg);
-	remember_event(data, msg);
+	struct voter *v = data;
+
+	events_add(v->events, EVK_AGENT, SEV_WARNING, v->st.term, "%s", msg);
 }
 
 static void health_retry(uv_timer_t *t)
@@ -188,8 +201,10 @@ static void promote_done(struct res_set *set, int rc, const char *msg,
 
 	if (!res_done(v)) {
 		hp_log(LOG_INFO, "%s", msg);
+		trace_promoted(v, -1);
 		return;
 	}
+	trace_promoted(v, rc);
 	if (rc == 0) {
 		hp_log(LOG_INFO, "promoted: %s", *msg ? msg : "no resources");
 		return;
@@ -221,6 +236,36 @@ static void demote_done(struct res_set *set, int rc, const char *msg,
 		hp_log(LOG_ERR, "demote: %s", msg);
 	} else if (*msg) {
 		hp_log(LOG_INFO, "demoted: %s", msg);
+	}
+}
+
+/* Switchover: writes stopped.  The next monitoring round's position is
+ * the final one (EV_QUIESCED follows it in res_sync); without a data
+ * store there is no position to wait for. */
+static void quiesce_done(struct res_set *set, int rc, const char *msg,
+			 void *data)
+{
+	struct voter *v = data;
+
+	if (!res_done(v)) {
+		hp_log(LOG_INFO, "%s", msg);
+		return;
+	}
+	if (rc) {
+		v->resource_errors++;
+		events_add(v->events, EVK_SWITCHOVER, SEV_WARNING, v->st.term,
+			   "switchover: could not stop writes (%s); it will "
+			   "abort at its timeout", msg);
+		return;
+	}
+	if (*msg)
+		hp_log(LOG_INFO, "%s", msg);
+	v->await_final_pos = true;
+	if (res_set_state(v->res)->has_position) {
+		v->monitor_kick_ms = mono_ms();
+		res_set_monitor_now(v->res);
+	} else {
+		uv_timer_start(&v->res_kick, res_kick_cb, 0, 0);
 	}
 }
 
@@ -264,7 +309,9 @@ static int persist(struct voter *v, const struct elect *next)
 	struct statefile sf = { .term = next->term,
 				.voted_for = next->voted_for,
 				.synced = next->synced,
-				.epoch = v->epoch };
+				.epoch = v->epoch,
+				.paused = next->paused,
+				.pause_gen = next->pause_gen };
 	struct hp_err err;
 
 	if (statefile_save(v->state_path, &sf, &err)) {
@@ -335,8 +382,17 @@ static int do_action(struct voter *v, const struct elect *next,
 		res_set_demote(v->res, a->to, demote_done, v);
 		break;
 	case ACT_PROMOTE:
+		trace_promoting(v, next, mono_ms());
 		res_starting(v);
 		res_set_promote(v->res, promote_done, v);
+		break;
+	case ACT_QUIESCE:
+		res_starting(v);
+		res_set_quiesce(v->res, quiesce_done, v);
+		break;
+	case ACT_UNQUIESCE:
+		v->await_final_pos = false;
+		res_set_unquiesce(v->res);
 		break;
 	case ACT_SYNC:
 		hp_log(LOG_INFO, "sync-mode write guard: %s", a->flag ?
@@ -349,10 +405,16 @@ static int do_action(struct voter *v, const struct elect *next,
 		log_role(v, next, a->why);
 		break;
 	case ACT_NOTE:
-		hp_log(LOG_WARN, "%s", a->why == WHY_HOLD_DOWN ?
-		       "checks fail but failover_hold_down is active: staying "
-		       "primary until the hold-down ends" :
-		       "heartbeat from a second leader in one term ignored");
+		if (a->why == WHY_SWITCHOVER_ABORTED)
+			break; /* trace.c tells, with the positions */
+		if (a->why == WHY_HOLD_DOWN)
+			events_add(v->events, EVK_CHECK, SEV_WARNING,
+				   next->term, "checks fail but "
+				   "failover_hold_down is active: staying "
+				   "primary until the hold-down ends");
+		else
+			hp_log(LOG_WARN, "heartbeat from a second leader in "
+			       "one term ignored");
 		break;
 	default:
 		break;
@@ -362,7 +424,7 @@ static int do_action(struct voter *v, const struct elect *next,
 
 static void step(struct voter *v, struct elect_event *ev)
 {
-	struct elect next;
+	struct elect next, old;
 	struct elect_actions acts;
 	uint64_t now = mono_ms();
 
@@ -386,17 +448,26 @@ static void step(struct voter *v, struct elect_event *ev)
 	v->stepping = false;
 	if (v->guard && next.role != ROLE_PRIMARY)
 		guard_publish(v->guard, false, 0);
+	old = v->st;
 	v->st = next;
 	arm_timer(v, acts.wake_at_ms);
+	trace_step(v, &old, now);
+	ops_after_step(v);
 	if (v->api)
 		api_refresh(v->api);
 }
 
-static void simple_event(struct voter *v, enum elect_ev_type type, bool flag)
+void voter_event(struct voter *v, enum elect_ev_type type, bool flag,
+		 uint64_t gen)
 {
-	struct elect_event ev = { .type = type, .flag = flag };
+	struct elect_event ev = { .type = type, .flag = flag, .gen = gen };
 
 	step(v, &ev);
+}
+
+static void simple_event(struct voter *v, enum elect_ev_type type, bool flag)
+{
+	voter_event(v, type, flag, 0);
 }
 
 static void timer_cb(uv_timer_t *t)
@@ -407,6 +478,9 @@ static void timer_cb(uv_timer_t *t)
 	 * gone whatever our state says. */
 	if (v->guard && guard_fence_count(v->guard) != v->guard_fences_seen) {
 		v->guard_fences_seen = guard_fence_count(v->guard);
+		events_add(v->events, EVK_FENCE, SEV_CRITICAL, v->st.term,
+			   "the guard fenced this node: the agent did not "
+			   "renew its lease in time (stopped or stalled)");
 		simple_event(v, EV_GUARD_FENCED, false);
 		return;
 	}
@@ -443,6 +517,26 @@ static void drop(struct voter *v, enum proto_drop why,
 			proto_drop_name(why));
 }
 
+/* What a message means beyond the state machine: heartbeat round
+ * trips, and fresh positions while a switchover waits for them. */
+static void after_recv(struct voter *v, const struct proto_msg *m)
+{
+	uint64_t now = mono_ms();
+
+	if (m->type == MSG_ACK && v->st.role == ROLE_PRIMARY &&
+	    m->hb_send_ms && m->hb_send_ms <= now)
+		trace_rtt(v, (now - m->hb_send_ms) * 1000);
+	if (!v->res || v->stopping)
+		return;
+	if ((m->type == MSG_HEARTBEAT && (m->flags & PF_SWITCHOVER)) ||
+	    m->type == MSG_STEP_DOWN) {
+		if (now >= v->monitor_kick_ms + MONITOR_KICK_MS) {
+			v->monitor_kick_ms = now;
+			res_set_monitor_now(v->res);
+		}
+	}
+}
+
 static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 		    const struct sockaddr *from, unsigned flags)
 {
@@ -467,17 +561,118 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 	}
 	v->rx_ok++;
 	step(v, &ev);
+	after_recv(v, &ev.msg);
 }
 
 /* ---- control socket ------------------------------------------------- */
 
-static char *ctl_handle(void *data, const char *request)
+static void ctl_done(void *ctx, int status, char *body)
+{
+	ctl_reply(ctx, body);
+}
+
+static void ctl_handle(void *data, const char *request, struct ctl_req *req)
 {
 	struct voter *v = data;
+	struct ops_request op;
+	char err[200], *body;
 
-	if (strcmp(request, "status") == 0)
-		return status_json(v, mono_ms());
-	return NULL;
+	if (ops_parse_line(request, &op, err, sizeof(err))) {
+		if (asprintf(&body, "{\"error\":\"%s\",\"status\":400}\n",
+			     err) < 0)
+			body = NULL;
+		ctl_reply(req, body);
+		return;
+	}
+	ops_handle(v, &op, ctl_done, req);
+}
+
+/* ---- event sinks ------------------------------------------------------ */
+
+/* The JSON-lines file ([events] file), syslog and the webhooks
+ * ([alert]) of v->conf. */
+static int open_sinks(struct voter *v, struct hp_err *err)
+{
+	events_set_syslog(v->events, v->conf.events.syslog);
+	if (v->conf.events.file[0]) {
+		if (evfile_open(v->loop, v->conf.events.file, &v->evfile, err))
+			return -1;
+		events_add_sink(v->events, evfile_sink, v->evfile);
+	}
+	if (v->conf.n_alerts) {
+		if (alert_set_open(v->loop, &v->conf, &v->alerts, err))
+			return -1;
+		events_add_sink(v->events, alert_set_sink, v->alerts);
+	}
+	return 0;
+}
+
+static void close_sinks(struct voter *v)
+{
+	if (v->evfile) {
+		events_remove_sink(v->events, v->evfile);
+		evfile_close(v->evfile);
+		v->evfile = NULL;
+	}
+	if (v->alerts) {
+		events_remove_sink(v->events, v->alerts);
+		alert_set_close(v->alerts);
+		v->alerts = NULL;
+	}
+}
+
+static void reopen_sinks(struct voter *v)
+{
+	struct hp_err err;
+
+	close_sinks(v);
+	if (open_sinks(v, &err))
+		events_add(v->events, EVK_CONFIG, SEV_CRITICAL, v->st.term,
+			   "events file or alerts not reopened: %s", err.msg);
+}
+
+/* ---- reload ---------------------------------------------------------- */
+
+int voter_apply_conf(struct voter *v, const struct conf *next,
+		     unsigned what, struct hp_err *err)
+{
+	struct check_set *checks = NULL;
+	struct notify_set *notify = NULL;
+
+	if ((what & RELOAD_CHECKS) &&
+	    check_set_open(v->loop, next, on_check_flip, v, &checks, err))
+		return -1;
+	if ((what & RELOAD_NOTIFY) &&
+	    notify_set_open(v->loop, next, on_notify_fail, v, &notify, err)) {
+		check_set_close(checks);
+		return -1;
+	}
+	v->conf = *next;
+	if (what & RELOAD_CHECKS) {
+		check_set_close(v->checks_next);
+		v->checks_next = checks;
+		if (check_set_count(checks) == 0) {
+			check_set_close(v->checks);
+			v->checks = checks;
+			v->checks_next = NULL;
+		}
+		check_set_start(checks);
+	}
+	if (what & RELOAD_NOTIFY) {
+		notify_set_close(v->notify);
+		v->notify = notify;
+	}
+	if (what & RELOAD_TIMERS) {
+		v->st.conf.hold_down_ms = next->hold_down_ms;
+		v->st.conf.switchover_timeout_ms = next->switchover_timeout_ms;
+		v->st.conf.priority = next->nodes[v->self - 1].priority;
+	}
+	if (what & RELOAD_ALERTS)
+		reopen_sinks(v);
+	if (v->api)
+		api_refresh(v->api);
+	res_sync(v);
+	return 0;
 }
 
 /* ---- signals and shutdown ------------------------------------------- */
@@ -497,8 +692,12 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 	/* A primary hands over (fence, then STEP_DOWN) so the standby
 	 * takes over at once instead of after the lease. */
 	was_primary = v->st.role == ROLE_PRIMARY;
+	events_add(v->events, EVK_AGENT, SEV_WARNING, v->st.term,
+		   "agent stopping (%s)%s", strsignal(signum), was_primary ?
+		   ": handing over to the standby" : "");
 	if (was_primary)
 		simple_event(v, EV_SWITCHOVER, false);
+	ops_close(v);
 	v->stopping = true;
 	if (v->res) {
 		/* The fence above is on its way to the store; closing the
@@ -513,10 +712,13 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 		check_set_close(v->checks);
 		v->checks = NULL;
 	}
+	check_set_close(v->checks_next);
+	v->checks_next = NULL;
 	if (v->notify) {
 		notify_set_close(v->notify);
 		v->notify = NULL;
 	}
+	close_sinks(v);
 	if (v->guard) {
 		guard_publish(v->guard, false, 0);
 		guard_stop(v->guard);
@@ -531,8 +733,12 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 
 static void on_hup(uv_signal_t *s, int signum)
 {
-	hp_log(LOG_WARN, "SIGHUP: configuration reload is not supported by "
-	       "this version; restart the agent to apply a new config");
+	struct voter *v = s->data;
+
+	/* logrotate moved the file: write to a new one from now on. */
+	if (v->evfile)
+		evfile_reopen(v->evfile);
+	reload_config(v);
 }
 
 /* ---- start-up --------------------------------------------------------- */
@@ -563,7 +769,9 @@ static int load_passwords(struct voter *v, struct hp_err *err)
 		    conf_load_redis_password(&r->redis, err))
 			return -1;
 	}
-	return 0;
+	if (conf_load_alert_tokens(&v->conf, err))
+		return -1;
+	return conf_load_api_token(&v->conf, err);
 }
 
 /* Term, vote and epoch from disk; the epoch is raised and written back
@@ -582,6 +790,8 @@ static int load_state(struct voter *v, struct hp_err *err)
 		 v->conf.run_dir, v->name);
 	if (statefile_load(v->state_path, &sf, err))
 		return -1;
+	if (v->witness)
+		sf.paused = false;
 	sf.epoch++;
 	v->epoch = sf.epoch;
 	if (statefile_save(v->state_path, &sf, err))
@@ -601,8 +811,15 @@ static int load_state(struct voter *v, struct hp_err *err)
 					data->redis.replication == REPL_SYNC,
 			   .max_lag = data ?
 				      data->redis.max_lag_on_failover : 0,
+			   .switchover_timeout_ms =
+				   v->conf.switchover_timeout_ms,
 		   },
 		   sf.term, sf.voted_for, sf.synced);
+	v->st.paused = sf.paused;
+	v->st.pause_gen = sf.pause_gen;
+	if (sf.paused)
+		hp_log(LOG_WARN, "automatic failover is PAUSED (maintenance; "
+		       "`hapair resume` ends it)");
 	hp_log(LOG_INFO, "starting: cluster %s, term %" PRIu64 ", state %s",
 	       v->conf.name, sf.term, v->state_path);
 	return 0;
@@ -696,6 +913,14 @@ static int run(struct voter *v, const char *conf_path, const char *node)
 		goto fail;
 	}
 	log_init(v->name, LOG_INFO);
+	v->conf_path = conf_path;
+	if (!v->witness) {
+		v->events = events_new(v->conf.name, v->name);
+		if (!v->events) {
+			hp_errf(&err, "out of memory");
+			goto fail;
+		}
+	}
 	if (load_state(v, &err))
 		goto fail;
 	/* The guard is forked before the loop exists: no threads yet. */
@@ -709,18 +934,25 @@ static int run(struct voter *v, const char *conf_path, const char *node)
 	    ctl_listen(v->loop, v->sock_path, ctl_handle, v, &v->ctl, &err))
 		goto fail;
 	/* Before EV_START: its ACT_DEMOTE goes to the resources. */
-	if (!v->witness && (open_resources(v, &err) || open_api(v, &err)))
+	if (!v->witness && (open_sinks(v, &err) || open_resources(v, &err) ||
+			    open_api(v, &err)))
 		goto fail;
 	if (v->conf.quorum == QUORUM_NONE)
 		hp_log(LOG_WARN, "quorum = none: a network partition can make "
 		       "both nodes primary (split brain); use a witness");
 	v->started_ms = mono_ms();
 	simple_event(v, EV_START, false);
+	if (v->events)
+		events_add(v->events, EVK_AGENT, SEV_INFO, v->st.term,
+			   "agent started (term %" PRIu64 "%s)", v->st.term,
+			   v->st.paused ? ", automatic failover PAUSED" : "");
 	/* A data store counts as unfit until its first answer. */
 	if (v->res)
 		res_sync(v);
 	uv_run(v->loop, UV_RUN_DEFAULT);
 	uv_loop_close(v->loop);
+	events_free(v->events);
+	v->events = NULL;
 	hp_log(LOG_INFO, "stopped");
 	return 0;
 fail:

@@ -280,6 +280,14 @@ bool check_set_get(const struct check_set *set, int i, const char **name,
 	return true;
 }
 
+bool check_set_settled(const struct check_set *set)
+{
+	for (int i = 0; i < set->n; i++)
+		if (!set->checks[i].reported)
+			return false;
+	return true;
+}
+
 static void timer_closed(uv_handle_t *h)
 {
 	struct check *c = h->data;

@@ -46,4 +46,8 @@ bool check_set_get(const struct check_set *set, int i, const char **name,
 /* Stop and free (after libuv closes the handles). */
 void check_set_close(struct check_set *set);
 
+/* Has every check of the set reached its first verdict (rise passes or
+ * fall failures)?  A reloaded set replaces the running one only then. */
+bool check_set_settled(const struct check_set *set);
+
 #endif

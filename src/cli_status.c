@@ -63,9 +63,44 @@ static void print_node_line(const char *label, const cJSON *n)
 	printf("\n");
 }
 
+/* "data      sync, position 1234, standby at 1234 (lag 0), in sync" */
+static void print_replication(const cJSON *r)
+{
+	const cJSON *pos, *other, *lag;
+	int primary;
+
+	if (!cJSON_IsObject(r))
+		return;
+	pos = cJSON_GetObjectItemCaseSensitive(r, "position");
+	other = cJSON_GetObjectItemCaseSensitive(r, "standby_position");
+	primary = other != NULL;
+	if (!other)
+		other = cJSON_GetObjectItemCaseSensitive(r,
+							 "primary_position");
+	lag = cJSON_GetObjectItemCaseSensitive(r, "lag");
+	printf("data      %s replication, position ", str(r, "mode"));
+	if (cJSON_IsNumber(pos))
+		printf("%.0f", pos->valuedouble);
+	else
+		printf("unknown");
+	if (cJSON_IsNumber(other))
+		printf(", %s at %.0f", primary ? "standby" : "primary",
+		       other->valuedouble);
+	if (cJSON_IsNumber(lag))
+		printf(" (lag %.0f)", lag->valuedouble);
+	if (primary)
+		printf(", standby %s%s\n", flag(r, "standby_in_sync") ?
+		       "in sync" : "NOT in sync", flag(r, "sync_required") ?
+		       ", writes need it" : "");
+	else
+		printf(", %s\n", flag(r, "in_sync") ? "link up" :
+		       "link DOWN");
+}
+
 static void print_table(const cJSON *s)
 {
 	const cJSON *lc = cJSON_GetObjectItemCaseSensitive(s, "last_change");
+	const cJSON *sw;
 	const char *role = str(s, "role");
 
 	printf("cluster   %s, term %.0f, quorum %s\n", str(s, "cluster"),
@@ -91,6 +126,13 @@ static void print_table(const cJSON *s)
 			printf("failover  NOT possible: %s\n",
 			       str(s, "failover_blocked_by"));
 	}
+	print_replication(cJSON_GetObjectItemCaseSensitive(s, "replication"));
+	sw = cJSON_GetObjectItemCaseSensitive(s, "switchover");
+	if (sw && strcmp(str(sw, "state"), "idle"))
+		printf("switch    %s\n", str(sw, "state"));
+	else if (sw && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+			       sw, "last_result")))
+		printf("switch    last: %s\n", str(sw, "last_result"));
 	if (lc) {
 		printf("changed   ");
 		print_ago(num(lc, "ago_ms"));
@@ -100,8 +142,8 @@ static void print_table(const cJSON *s)
 
 /* The socket to ask: the named node's, the witness's, or - with neither
  * given - the one node socket that exists on this host. */
-static int pick_socket(const struct conf *c, const char *node, int witness,
-		       char *path, size_t cap)
+int cli_pick_socket(const struct conf *c, const char *node, int witness,
+		    char *path, size_t cap, const char *cmd)
 {
 	int found = 0;
 
@@ -122,9 +164,10 @@ static int pick_socket(const struct conf *c, const char *node, int witness,
 	}
 	if (found == 1)
 		return 0;
-	fprintf(stderr, "hapair status: %s; say which with --node NAME (or "
-		"--witness)\n", found ? "both nodes run on this host" :
-		"no agent socket found in the run_dir");
+	fprintf(stderr, "hapair %s: %s; say which with --node NAME%s\n", cmd,
+		found ? "both nodes run on this host" :
+		"no agent socket found in the run_dir",
+		strcmp(cmd, "status") ? "" : " (or --witness)");
 	return -1;
 }
 
@@ -170,7 +213,8 @@ int status_main(int argc, char **argv)
 			conf_path);
 		goto out;
 	}
-	if (pick_socket(conf, node, witness, path, sizeof(path)))
+	if (cli_pick_socket(conf, node, witness, path, sizeof(path),
+			    "status"))
 		goto out;
 	if (ctl_request(path, "status", STATUS_TIMEOUT_MS, &reply, &err)) {
 		fprintf(stderr, "hapair status: %s\n", err.msg);

@@ -28,7 +28,7 @@
  * their setters and their check pass live with their sections in
  * conf_cluster.c, conf_res.c and conf_api.c, value syntax in
  * conf_value.c, and the key and password files in conf_secret.c (see
- * conf_int.h).
+ * conf_int.h).  [alert NAME] and [events] live in conf_alert.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -146,8 +146,8 @@ static void set_key(struct parser *p, const char *key, const char *v)
 	if (p->kind == K_NONE) {
 		conf_errf(p, p->line, "%s: key outside any section; expected a "
 			  "[cluster], [node NAME], [witness], [resource NAME], "
-			  "[check NAME], [notify NAME] or [api] header before "
-			  "it",
+			  "[check NAME], [notify NAME], [api], [alert NAME] or "
+			  "[events] header before it",
 			  shown);
 		return;
 	}
@@ -190,8 +190,8 @@ static void set_key(struct parser *p, const char *key, const char *v)
 		  p->secret ? "" : "\"");
 }
 
-/* What differs between [resource], [check] and [notify]: all repeat,
- * each has a name unique among its kind and a maximum count. */
+/* What differs between [resource], [check], [notify] and [alert]: all
+ * repeat, each has a name unique among its kind and a maximum count. */
 struct listed {
 	const char *what;		/* "resource", for messages */
 	const char *plural;
@@ -211,6 +211,9 @@ static struct listed listed_of(struct parser *p, enum kind kind)
 	if (kind == K_CHECK)
 		return (struct listed){ "check", "checks", CONF_MAX_CHECKS,
 					&c->n_checks, p->chk };
+	if (kind == K_ALERT)
+		return (struct listed){ "alert", "alerts", CONF_MAX_ALERTS,
+					&c->n_alerts, p->alr };
 	return (struct listed){ "notify", "notify sections", CONF_MAX_NOTIFY,
 				&c->n_notify, p->ntf };
 }
@@ -222,11 +225,13 @@ static const char *listed_name(const struct parser *p, enum kind kind,
 		return p->c->resources[i].name;
 	if (kind == K_CHECK)
 		return p->c->checks[i].name;
+	if (kind == K_ALERT)
+		return p->c->alerts[i].name;
 	return p->c->notify[i].name;
 }
 
-/* Check the name of a new [resource|check|notify NAME] and claim the
- * next slot for it: sets p->kind, p->idx and p->sect and returns true,
+/* Check the name of a new [resource|check|notify|alert NAME] and claim
+ * the next slot for it: sets p->kind, p->idx and p->sect and returns true,
  * or reports why not and returns false (the section is then skipped). */
 bool conf_open_listed(struct parser *p, enum kind kind, const char *name,
 		      const char *label)
@@ -235,8 +240,9 @@ bool conf_open_listed(struct parser *p, enum kind kind, const char *name,
 	int i;
 
 	if (!conf_valid_name(name)) {
-		conf_errf(p, p->line, "%s: expected a %s name of 1 to 63 "
-			  "letters, digits, '_' or '-'", label, l.what);
+		conf_errf(p, p->line, "%s: expected a%s %s name of 1 to 63 "
+			  "letters, digits, '_' or '-'", label,
+			  l.what[0] == 'a' ? "n" : "", l.what);
 		return false;
 	}
 	for (i = 0; i < *l.n; i++) {
@@ -350,7 +356,7 @@ static void open_single(struct parser *p, struct sect *s, enum kind kind,
 	p->sect = s;
 }
 
-/* [word NAME]: node, resource, check or notify. */
+/* [word NAME]: node, resource, check, notify or alert. */
 static void open_named(struct parser *p, const char *word, const char *name,
 		       const char *label)
 {
@@ -365,6 +371,8 @@ static void open_named(struct parser *p, const char *word, const char *name,
 		conf_open_resource(p, name, label);
 	else if (!strcmp(word, "check"))
 		conf_open_check(p, name, label);
+	else if (!strcmp(word, "alert"))
+		conf_open_alert(p, name, label);
 	else
 		conf_open_notify(p, name, label);
 }
@@ -372,7 +380,8 @@ static void open_named(struct parser *p, const char *word, const char *name,
 static bool is_named_section(const char *word)
 {
 	return !strcmp(word, "node") || !strcmp(word, "resource") ||
-	       !strcmp(word, "check") || !strcmp(word, "notify");
+	       !strcmp(word, "check") || !strcmp(word, "notify") ||
+	       !strcmp(word, "alert");
 }
 
 /* "[word]" or "[word NAME]"; inner has the brackets stripped. */
@@ -398,7 +407,7 @@ static void open_section(struct parser *p, char *inner)
 	if (is_named_section(inner)) {
 		open_named(p, inner, name, label);
 	} else if (!strcmp(inner, "cluster") || !strcmp(inner, "witness") ||
-		   !strcmp(inner, "api")) {
+		   !strcmp(inner, "api") || !strcmp(inner, "events")) {
 		if (*name) {
 			conf_errf(p, p->line,
 				  "%s: expected [%s] without a name", label,
@@ -410,13 +419,17 @@ static void open_section(struct parser *p, char *inner)
 				    conf_cluster_keys, label);
 		else if (inner[0] == 'a')
 			open_single(p, &p->api, K_API, conf_api_keys, label);
+		else if (inner[0] == 'e')
+			open_single(p, &p->events, K_EVENTS,
+				    conf_events_keys, label);
 		else
 			open_single(p, &p->witness, K_WITNESS,
 				    conf_witness_keys, label);
 	} else {
 		conf_errf(p, p->line, "%s: unknown section; valid sections are "
 			  "[cluster], [node NAME], [witness], [resource NAME], "
-			  "[check NAME], [notify NAME] and [api]", label);
+			  "[check NAME], [notify NAME], [api], [alert NAME] "
+			  "and [events]", label);
 		return;
 	}
 	if (p->sect && !p->sect->line) {
@@ -510,6 +523,7 @@ int conf_parse(const char *text, size_t len, const char *path,
 	conf_cluster_check(p);
 	conf_res_check(p);
 	conf_api_check(p);
+	conf_alert_check(p);
 	if (p->dropped)
 		snprintf(errs->msg[CONF_MAX_ERRORS - 1], HP_ERR_MAX,
 			 "%s: %d more errors not shown", path, p->dropped + 1);
@@ -624,7 +638,8 @@ const struct conf_resource *conf_data_resource(const struct conf *conf)
 	int i;
 
 	for (i = 0; i < conf->n_resources; i++)
-		if (conf->resources[i].type == RES_REDIS)
+		if (conf->resources[i].type == RES_REDIS ||
+		    conf->resources[i].type == RES_POSTGRESQL)
 			return &conf->resources[i];
 	return NULL;
 }

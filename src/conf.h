@@ -12,6 +12,8 @@
  *   drift = 1%                      # clock-rate drift allowance, 0..20%
  *   quorum = witness                # witness | none
  *   failover_hold_down = 60s
+ *   switchover_timeout = 10s        # planned switchover: the standby must
+ *                                   # reach the exact position by then
  *   state_dir = /var/lib/hapair     # term/vote files: <dir>/<node>.state
  *   run_dir = /run/hapair           # control sockets: <dir>/<node>.sock
  *
@@ -46,6 +48,14 @@
  *   monitor_interval = 100ms        # INFO replication poll
  *   keep_dir = /var/lib/hapair/kept # copies of data set aside before resync
  *
+ *   [resource db]                   # a PostgreSQL data resource
+ *   type = postgresql               # (docs/config.md lists every key)
+ *   data_dir = /var/lib/postgresql/15/main   # required
+ *   port = 5432  host = /var/run/postgresql  # local connection
+ *   user = postgres  password_file = ...     # the agent's superuser
+ *   replication_user = replicator  replication_password_file = ...
+ *   replication = sync              # sync | async (max_lag_on_failover)
+ *
  *   [check web]                     # zero or more; all must pass
  *   type = tcp                      # tcp | http | script
  *   address = 127.0.0.1             # tcp, http
@@ -62,6 +72,22 @@
  *   [api]                           # optional: HTTP API on each agent
  *   listen = 127.0.0.1:9405         # required; IPv6 as [::1]:9405
  *   listen@a = 192.0.2.1:9405       # per node, overrides listen
+ *   token_file = /etc/hapair/api.token  # bearer token for POST calls
+ *                                   # (switchover, pause, resume); mode
+ *                                   # 0600; without it they answer 403
+ *
+ *   [alert pager]                   # zero to 8 webhooks: events POSTed
+ *   url = https://alerts.example.net/hook  # required; http(s)://HOST...
+ *   bearer_token_file = /etc/hapair/pager.token  # optional; mode 0600
+ *   min_severity = warning          # info | warning | critical (def info)
+ *   kinds = failover, switchover, sync, fence  # event kinds; default all
+ *   timeout = 5s                    # per attempt (default 5s)
+ *   retries = 5                     # attempts after the first, 0..100
+ *   retry_backoff = 1s              # first retry delay, doubles, <= 60s
+ *
+ *   [events]                        # optional: where events also go
+ *   file = /var/log/hapair/events.jsonl  # JSON lines; "" or absent: none
+ *   syslog = yes                    # yes | no (default no)
  *
  * Sizes: integer with unit B, kB, KB, MB, GB (1024-based); "0" allowed.
  * Durations: integer with unit ms, s, m (e.g. 100ms, 1s, 2m); a bare
@@ -88,13 +114,16 @@ enum {
 	CONF_MAX_RESOURCES = 16,
 	CONF_MAX_CHECKS = 16,
 	CONF_MAX_NOTIFY = 8,
+	CONF_MAX_ALERTS = 8,
+	CONF_URL_MAX = 512,
+	CONF_TOKEN_MAX = 256,
 	CONF_CMD_MAX = 512,
 	CONF_MAX_ERRORS = 32,
 	CONF_NODES = 2,
 };
 
 enum conf_quorum { QUORUM_WITNESS, QUORUM_NONE };
-enum conf_res_type { RES_VIP, RES_REDIS };
+enum conf_res_type { RES_VIP, RES_REDIS, RES_POSTGRESQL };
 enum conf_replication { REPL_SYNC, REPL_ASYNC };
 enum conf_check_type { CHECK_TCP, CHECK_HTTP, CHECK_SCRIPT };
 
@@ -138,11 +167,39 @@ struct conf_redis {
 	char keep_dir[CONF_PATH_MAX];	/* default <state_dir>/kept */
 };
 
+/* [resource NAME] type = postgresql (docs/config.md, PostgreSQL). */
+struct conf_pg {
+	char data_dir[CONF_PATH_MAX];	/* required */
+	char bin_dir[CONF_PATH_MAX];	/* default /usr/lib/postgresql/15/bin */
+	char host[CONF_PATH_MAX];	/* local connection: socket directory
+					 * or IP, default /var/run/postgresql */
+	uint16_t port;			/* default 5432 */
+	char os_user[64];		/* runs the server, default postgres */
+	char user[64];			/* superuser of the agent, def. postgres */
+	char password[128];		/* password or password_file, "" = none */
+	char password_file[CONF_PATH_MAX];
+	char database[64];		/* default postgres */
+	char repl_user[64];		/* replication_user, default replicator */
+	char repl_password[128];	/* "" = none */
+	char repl_password_file[CONF_PATH_MAX];
+	enum conf_replication replication;	/* default sync */
+	uint64_t max_lag_on_failover;	/* bytes of WAL, default 1MB */
+	uint32_t timeout_ms;		/* per query, default 2s */
+	uint32_t action_timeout_ms;	/* pg_ctl, pg_rewind, ...: def. 60s */
+	uint32_t monitor_interval_ms;	/* default 200ms */
+	char keep_dir[CONF_PATH_MAX];	/* default <state_dir>/kept */
+	char log_file[CONF_PATH_MAX];	/* pg_ctl -l, default
+					 * /var/log/postgresql/hapair-NAME.log */
+};
+
 struct conf_resource {
 	char name[CONF_NAME_MAX];
 	enum conf_res_type type;
 	struct conf_vip vip;	/* type == RES_VIP */
-	struct conf_redis redis; /* type == RES_REDIS */
+	struct conf_redis redis; /* type == RES_REDIS; for RES_POSTGRESQL
+				  * replication and max_lag_on_failover
+				  * are mirrored here (agent.c reads them) */
+	struct conf_pg pg;	/* type == RES_POSTGRESQL */
 };
 
 struct conf_check {
@@ -170,9 +227,37 @@ struct conf_notify {
 /* The HTTP API ([api]); agents only, the witness serves none. */
 struct conf_api {
 	bool enabled;			/* an [api] section is present */
+	char token_file[CONF_PATH_MAX];	/* bearer token for POST calls;
+					 * "" = mutating calls disabled */
+	char token[CONF_TOKEN_MAX];	/* NOT filled by conf_load: see
+					 * conf_load_api_token */
 	struct conf_endpoint listen;	/* listen: both nodes by default */
 	struct conf_endpoint node_listen[CONF_NODES]; /* listen@NODE; port
 						       * 0 = not set */
+};
+
+/* A webhook ([alert NAME]): events matching the filters are POSTed as
+ * JSON (alert.h). */
+struct conf_alert {
+	char name[CONF_NAME_MAX];
+	char url[CONF_URL_MAX];		/* http:// or https:// with a host */
+	char bearer_token_file[CONF_PATH_MAX];	/* "" = no token */
+	char bearer_token[CONF_TOKEN_MAX]; /* NOT filled by conf_load: see
+					    * conf_load_alert_tokens */
+	uint32_t min_severity;		/* enum event_severity, def SEV_INFO */
+	uint32_t kinds;			/* bit (1u << enum event_kind); def
+					 * all */
+	uint32_t timeout_ms;		/* per attempt, default 5s */
+	uint32_t retries;		/* attempts after the first, def 5,
+					 * max 100 */
+	uint32_t backoff_ms;		/* first retry delay, default 1s;
+					 * doubles, capped at 60s */
+};
+
+/* [events]: where events go besides the log and the ring. */
+struct conf_events {
+	char file[CONF_PATH_MAX];	/* JSON-lines file, "" = none */
+	bool syslog;			/* also to syslog(3), default no */
 };
 
 struct conf {
@@ -185,6 +270,7 @@ struct conf {
 	uint32_t drift_ppm;		/* 1% = 10000 */
 	enum conf_quorum quorum;
 	uint32_t hold_down_ms;
+	uint32_t switchover_timeout_ms;	/* standby must catch up within */
 	char state_dir[CONF_PATH_MAX];
 	char run_dir[CONF_PATH_MAX];
 
@@ -199,6 +285,9 @@ struct conf {
 	int n_notify;
 	struct conf_notify notify[CONF_MAX_NOTIFY];
 	struct conf_api api;
+	int n_alerts;
+	struct conf_alert alerts[CONF_MAX_ALERTS];
+	struct conf_events events;
 };
 
 /* Every error found in one file, each a full sentence with file:line. */
@@ -230,6 +319,22 @@ int conf_load_key(const struct conf *conf, uint8_t key[32],
  * done by conf_load(), which also runs on the witness (no Redis there).
  * Returns 0 (also when no password_file is set) or -1 with *err set. */
 int conf_load_redis_password(struct conf_redis *r, struct hp_err *err);
+
+/* The same for a postgresql resource: password_file and
+ * replication_password_file into password and repl_password. */
+int conf_load_pg_passwords(struct conf_pg *pg, struct hp_err *err);
+
+/* Read the API bearer token from conf->api.token_file into
+ * conf->api.token (one line, at least 16 bytes), refusing a file others
+ * may read.  Returns 0 (also without a token_file) or -1 with *err. */
+int conf_load_api_token(struct conf *conf, struct hp_err *err);
+
+/* Read each alert's bearer_token_file into its bearer_token: one line
+ * of 1 to 255 printable characters without spaces, one trailing newline
+ * stripped; refuses a file group/other may read or change, as
+ * conf_load_key does.  Agents only (the witness sends no alerts).
+ * Returns 0 (also without any token file) or -1 with *err set. */
+int conf_load_alert_tokens(struct conf *conf, struct hp_err *err);
 
 /* The node with this name, or NULL. */
 const struct conf_node *conf_node_by_name(const struct conf *conf,

@@ -70,10 +70,16 @@ static const char *api_listen(struct parser *p, const char *v)
 	return parse_listen(&p->c->api.listen, v);
 }
 
+static const char *api_token_file(struct parser *p, const char *v)
+{
+	return conf_set_path(p->c->api.token_file, v);
+}
+
 enum { AK_LISTEN };
 
 const struct key conf_api_keys[] = {
-	[AK_LISTEN] = { "listen", api_listen, true },
+	[AK_LISTEN] = { "listen", api_listen, false },
+	{ "token_file", api_token_file, false },
 	{ NULL, NULL, false },
 };
 
@@ -146,6 +152,17 @@ void conf_api_check(struct parser *p)
 			  "[node] section (%s), got \"%s\"", p->api.label,
 			  r->node, names, r->node);
 	}
+	/* listen is needed unless every node has its listen@NODE. */
+	if (!c->api.enabled || p->api.key_line[AK_LISTEN])
+		return;
+	for (i = 0; i < nodes; i++)
+		if (!c->api.node_listen[i].port) {
+			conf_errf(p, p->api.line, "%s: missing required key "
+				  "\"listen\" (or listen@NODE for every node; "
+				  "none for %s)", p->api.label,
+				  c->nodes[i].name);
+			return;
+		}
 }
 
 const struct conf_endpoint *conf_api_listen(const struct conf *conf,

@@ -108,6 +108,17 @@ static const char *cluster_hold_down(struct parser *p, const char *v)
 	return NULL;
 }
 
+static const char *cluster_switchover_timeout(struct parser *p,
+					      const char *v)
+{
+	uint32_t ms;
+
+	if (conf_parse_duration_ms(v, &ms) || ms < 100 || ms > 600000)
+		return "a duration from 100ms to 10m, such as 10s";
+	p->c->switchover_timeout_ms = ms;
+	return NULL;
+}
+
 static const char *cluster_state_dir(struct parser *p, const char *v)
 {
 	return conf_set_path(p->c->state_dir, v);
@@ -128,6 +139,7 @@ const struct key conf_cluster_keys[] = {
 	[CK_DRIFT] = { "drift", cluster_drift, false },
 	[CK_QUORUM] = { "quorum", cluster_quorum, false },
 	{ "failover_hold_down", cluster_hold_down, false },
+	{ "switchover_timeout", cluster_switchover_timeout, false },
 	{ "state_dir", cluster_state_dir, false },
 	{ "run_dir", cluster_run_dir, false },
 	{ NULL, NULL, false },
@@ -188,6 +200,7 @@ void conf_cluster_defaults(struct conf *c)
 	c->drift_ppm = 10000;
 	c->quorum = QUORUM_WITNESS;
 	c->hold_down_ms = 60000;
+	c->switchover_timeout_ms = 10000;
 	conf_set_str(c->state_dir, sizeof(c->state_dir), "/var/lib/hapair");
 	conf_set_str(c->run_dir, sizeof(c->run_dir), "/run/hapair");
 	for (i = 0; i < CONF_NODES; i++) {

@@ -8,10 +8,12 @@
  * may look like (names, numbers, paths, ports); conf_cluster.c owns the
  * keys of [cluster], [node NAME] and [witness] and the rules between
  * them, conf_res.c those of [resource NAME], [check NAME] and
- * [notify NAME], conf_api.c those of [api].  They share struct parser,
- * the state of one parse.
- * conf_secret.c, which reads the key and password files, needs none of
- * this.  PURE, like conf.c: libc and libsodium only.
+ * [notify NAME], conf_api.c those of [api], conf_alert.c those of
+ * [alert NAME] and [events].  They share struct parser, the state of
+ * one parse.
+ * conf_secret.c, which reads the key, password and token files, needs
+ * none of this; it lends conf_alert.c conf_read_secret_line().
+ * PURE, like conf.c: libc and libsodium only.
  */
 #ifndef HAPAIR_CONF_INT_H
 #define HAPAIR_CONF_INT_H
@@ -23,7 +25,7 @@
 #include "conf.h"
 
 enum {
-	KEYS_MAX = 12,			/* keys in the largest section */
+	KEYS_MAX = 24,			/* keys in the largest section */
 	IFACE_REFS_MAX = 4 * CONF_MAX_RESOURCES,
 	SHOW_MAX = 64,			/* bytes of a bad value shown */
 	LABEL_MAX = CONF_NAME_MAX + 40,
@@ -34,7 +36,7 @@ enum {
 
 enum kind {
 	K_NONE, K_CLUSTER, K_NODE, K_WITNESS, K_RESOURCE, K_CHECK, K_NOTIFY,
-	K_API, K_SKIP
+	K_API, K_ALERT, K_EVENTS, K_SKIP
 };
 
 /* One section as written: where it starts and where each key was set. */
@@ -82,6 +84,8 @@ struct parser {
 	struct sect chk[CONF_MAX_CHECKS];
 	bool chk_typed[CONF_MAX_CHECKS];	/* type set and valid */
 	struct sect ntf[CONF_MAX_NOTIFY];
+	struct sect alr[CONF_MAX_ALERTS];
+	struct sect events;
 	int n_node_sections;		/* including any beyond two */
 
 	const char *text;		/* the whole file, for look-ahead */
@@ -183,5 +187,23 @@ void conf_set_listen_ref(struct parser *p, const char *key, const char *v);
 
 /* Check pass over [api], after conf_cluster_check(). */
 void conf_api_check(struct parser *p);
+
+/* conf_alert.c: [alert NAME], [events]. */
+
+extern const struct key conf_events_keys[];
+
+/* At an [alert NAME] header (name not empty). */
+void conf_open_alert(struct parser *p, const char *name, const char *label);
+
+/* Check pass over [alert NAME] sections. */
+void conf_alert_check(struct parser *p);
+
+/* conf_secret.c: read a one-line secret of 1 to cap-1 bytes from path
+ * into dst (what: "redis password file"; secret: "Redis password", for
+ * the mode message; noun: "password", for the length message).  Refuses
+ * a file group/other may read or change.  Returns 0 or -1 with *err. */
+int conf_read_secret_line(const char *path, const char *what,
+			  const char *secret, const char *noun, char *dst,
+			  size_t cap, struct hp_err *err);
 
 #endif

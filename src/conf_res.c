@@ -1,7 +1,7 @@
 /*
  * conf_res.c - the [resource NAME], [check NAME] and [notify NAME]
  * sections of the config file: a key table and setters per resource type
- * (vip, redis) and for checks and notify programs, their defaults, the
+ * (vip, redis, postgresql) and for checks and notify programs, their defaults, the
  * interface@NODE keys of a vip, and the check pass over them once the
  * whole file is read (interface@NODE naming a node, password or
  * password_file, keys a check type does not use, a check timeout against
@@ -46,7 +46,7 @@ static const char *res_type_data(struct parser *p, enum conf_res_type type)
 	if (p->data_res >= 0 && p->data_res != p->idx) {
 		first = &p->res[p->data_res];
 		snprintf(p->expect, sizeof(p->expect), "at most one data "
-			 "resource (redis) per cluster, but %s on line %d is "
+			 "resource (redis, postgresql) per cluster, but %s on line %d is "
 			 "one already", first->label, first->line);
 		return p->expect;
 	}
@@ -60,8 +60,10 @@ static const char *res_type(struct parser *p, const char *v)
 		p->c->resources[p->idx].type = RES_VIP;
 	else if (!strcmp(v, "redis"))
 		return res_type_data(p, RES_REDIS);
+	else if (!strcmp(v, "postgresql"))
+		return res_type_data(p, RES_POSTGRESQL);
 	else
-		return "a known resource type (vip, redis)";
+		return "a known resource type (vip, redis, postgresql)";
 	return NULL;
 }
 
@@ -251,6 +253,223 @@ static const struct key redis_keys[] = {
 	[RDK_TIMEOUT] = { "timeout", redis_timeout, false },
 	[RDK_MONITOR] = { "monitor_interval", redis_monitor_interval, false },
 	[RDK_KEEP_DIR] = { "keep_dir", redis_keep_dir, false },
+	{ NULL, NULL, false },
+};
+
+/* [resource NAME], type = postgresql */
+
+enum {
+	PG_TIMEOUT_MS = 2000,
+	PG_ACTION_TIMEOUT_MS = 60000,
+	PG_MONITOR_MS = 200,
+};
+
+static struct conf_pg *cur_pg(struct parser *p)
+{
+	return &p->c->resources[p->idx].pg;
+}
+
+static void pg_defaults(struct conf_pg *g)
+{
+	conf_set_str(g->bin_dir, sizeof(g->bin_dir),
+		     "/usr/lib/postgresql/15/bin");
+	conf_set_str(g->host, sizeof(g->host), "/var/run/postgresql");
+	g->port = 5432;
+	conf_set_str(g->os_user, sizeof(g->os_user), "postgres");
+	conf_set_str(g->user, sizeof(g->user), "postgres");
+	conf_set_str(g->database, sizeof(g->database), "postgres");
+	conf_set_str(g->repl_user, sizeof(g->repl_user), "replicator");
+	g->replication = REPL_SYNC;
+	g->max_lag_on_failover = REDIS_MAX_LAG;
+	g->timeout_ms = PG_TIMEOUT_MS;
+	g->action_timeout_ms = PG_ACTION_TIMEOUT_MS;
+	g->monitor_interval_ms = PG_MONITOR_MS;
+}
+
+/* Names that go into conninfo strings and SQL identifiers unquoted:
+ * letters, digits, '_', '-', '.'. */
+static const char *pg_name(char *dst, size_t cap, const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (!(v[i] >= 'a' && v[i] <= 'z') &&
+		    !(v[i] >= 'A' && v[i] <= 'Z') &&
+		    !(v[i] >= '0' && v[i] <= '9') && !strchr("_-.", v[i]))
+			break;
+	if (!v[0] || v[i] || !conf_set_str(dst, cap, v))
+		return "a name of 1 to 63 letters, digits, '_', '-' or '.'";
+	return NULL;
+}
+
+static const char *pg_data_dir(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_pg(p)->data_dir, v);
+}
+
+static const char *pg_bin_dir(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_pg(p)->bin_dir, v);
+}
+
+/* A socket directory (absolute path) or an IP literal. */
+static const char *pg_host(struct parser *p, const char *v)
+{
+	struct conf_pg *g = cur_pg(p);
+
+	if (v[0] == '/') {
+		if (strchr(v, ' ') || strchr(v, '\'') || strchr(v, '\\') ||
+		    conf_set_path(g->host, v))
+			return "a socket directory (absolute path without "
+			       "spaces, quotes or backslashes) or an IP address";
+		return NULL;
+	}
+	if (conf_set_ip(g->host, sizeof(g->host), v))
+		return "a socket directory (absolute path) or an IP address";
+	return NULL;
+}
+
+static const char *pg_port(struct parser *p, const char *v)
+{
+	return conf_set_port(&cur_pg(p)->port, v);
+}
+
+static const char *pg_os_user(struct parser *p, const char *v)
+{
+	return pg_name(cur_pg(p)->os_user, sizeof(cur_pg(p)->os_user), v);
+}
+
+static const char *pg_user(struct parser *p, const char *v)
+{
+	return pg_name(cur_pg(p)->user, sizeof(cur_pg(p)->user), v);
+}
+
+static const char *pg_database(struct parser *p, const char *v)
+{
+	return pg_name(cur_pg(p)->database, sizeof(cur_pg(p)->database), v);
+}
+
+static const char *pg_repl_user(struct parser *p, const char *v)
+{
+	return pg_name(cur_pg(p)->repl_user, sizeof(cur_pg(p)->repl_user), v);
+}
+
+/* Passwords go into conninfo strings quoted; no control characters. */
+static const char *pg_secret(struct parser *p, char *dst, size_t cap,
+			     const char *v)
+{
+	p->secret = true;
+	if (!conf_set_printable(dst, cap, v, true))
+		return "a password of 1 to 127 printable characters (or "
+		       "a password file)";
+	return NULL;
+}
+
+static const char *pg_password(struct parser *p, const char *v)
+{
+	return pg_secret(p, cur_pg(p)->password,
+			 sizeof(cur_pg(p)->password), v);
+}
+
+static const char *pg_password_file(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_pg(p)->password_file, v);
+}
+
+static const char *pg_repl_password(struct parser *p, const char *v)
+{
+	return pg_secret(p, cur_pg(p)->repl_password,
+			 sizeof(cur_pg(p)->repl_password), v);
+}
+
+static const char *pg_repl_password_file(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_pg(p)->repl_password_file, v);
+}
+
+static const char *pg_replication(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "sync"))
+		cur_pg(p)->replication = REPL_SYNC;
+	else if (!strcmp(v, "async"))
+		cur_pg(p)->replication = REPL_ASYNC;
+	else
+		return "sync or async";
+	return NULL;
+}
+
+static const char *pg_max_lag(struct parser *p, const char *v)
+{
+	if (conf_parse_size(v, &cur_pg(p)->max_lag_on_failover))
+		return "a size of WAL with a unit (B, kB, MB, GB), such as "
+		       "16MB, or 0";
+	return NULL;
+}
+
+static const char *pg_timeout(struct parser *p, const char *v)
+{
+	return conf_set_duration(&cur_pg(p)->timeout_ms, v,
+				 "a duration of at least 1ms, such as 2s");
+}
+
+static const char *pg_action_timeout(struct parser *p, const char *v)
+{
+	const char *want = conf_set_duration(&cur_pg(p)->action_timeout_ms, v,
+					     "a duration of at least 1s, such "
+					     "as 60s");
+
+	if (!want && cur_pg(p)->action_timeout_ms < 1000)
+		return "a duration of at least 1s, such as 60s";
+	return want;
+}
+
+static const char *pg_monitor_interval(struct parser *p, const char *v)
+{
+	return conf_set_duration(&cur_pg(p)->monitor_interval_ms, v,
+				 "a duration of at least 1ms, such as 200ms");
+}
+
+static const char *pg_keep_dir(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_pg(p)->keep_dir, v);
+}
+
+static const char *pg_log_file(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_pg(p)->log_file, v);
+}
+
+enum {
+	PGK_TYPE, PGK_DATA_DIR, PGK_BIN_DIR, PGK_HOST, PGK_PORT, PGK_OS_USER,
+	PGK_USER, PGK_PASSWORD, PGK_PASSWORD_FILE, PGK_DATABASE,
+	PGK_REPL_USER, PGK_REPL_PASSWORD, PGK_REPL_PASSWORD_FILE,
+	PGK_REPLICATION, PGK_MAX_LAG, PGK_TIMEOUT, PGK_ACTION_TIMEOUT,
+	PGK_MONITOR, PGK_KEEP_DIR, PGK_LOG_FILE
+};
+
+static const struct key pg_keys[] = {
+	[PGK_TYPE] = { "type", res_type, true },
+	[PGK_DATA_DIR] = { "data_dir", pg_data_dir, true },
+	[PGK_BIN_DIR] = { "bin_dir", pg_bin_dir, false },
+	[PGK_HOST] = { "host", pg_host, false },
+	[PGK_PORT] = { "port", pg_port, false },
+	[PGK_OS_USER] = { "os_user", pg_os_user, false },
+	[PGK_USER] = { "user", pg_user, false },
+	[PGK_PASSWORD] = { "password", pg_password, false },
+	[PGK_PASSWORD_FILE] = { "password_file", pg_password_file, false },
+	[PGK_DATABASE] = { "database", pg_database, false },
+	[PGK_REPL_USER] = { "replication_user", pg_repl_user, false },
+	[PGK_REPL_PASSWORD] = { "replication_password", pg_repl_password,
+				false },
+	[PGK_REPL_PASSWORD_FILE] = { "replication_password_file",
+				     pg_repl_password_file, false },
+	[PGK_REPLICATION] = { "replication", pg_replication, false },
+	[PGK_MAX_LAG] = { "max_lag_on_failover", pg_max_lag, false },
+	[PGK_TIMEOUT] = { "timeout", pg_timeout, false },
+	[PGK_ACTION_TIMEOUT] = { "action_timeout", pg_action_timeout, false },
+	[PGK_MONITOR] = { "monitor_interval", pg_monitor_interval, false },
+	[PGK_KEEP_DIR] = { "keep_dir", pg_keep_dir, false },
+	[PGK_LOG_FILE] = { "log_file", pg_log_file, false },
 	{ NULL, NULL, false },
 };
 
@@ -475,6 +694,10 @@ void conf_open_resource(struct parser *p, const char *name, const char *label)
 		r->type = RES_REDIS;
 		redis_defaults(&r->redis);
 		p->keys = redis_keys;
+	} else if (!strcmp(type, "postgresql")) {
+		r->type = RES_POSTGRESQL;
+		pg_defaults(&r->pg);
+		p->keys = pg_keys;
 	} else if (!type[0] || !strcmp(type, "vip")) {
 		r->type = RES_VIP;
 		r->vip.garp_count = 5;
@@ -569,6 +792,75 @@ static void check_redis(struct parser *p, int i)
 			  "set keep_dir", s->label);
 }
 
+/* Either a secret or its file, not both (pw, pf: their key lines). */
+static void check_either(struct parser *p, const struct sect *s, int pw,
+			 int pf, const char *kpw, const char *kpf)
+{
+	if (pw && pf)
+		conf_errf(p, pw > pf ? pw : pf, "%s %s: expected either %s "
+			  "or %s, not both (%s is set on line %d)", s->label,
+			  pw > pf ? kpw : kpf, kpw, kpf, pw > pf ? kpf : kpw,
+			  pw > pf ? pf : pw);
+}
+
+/* Passwords, keep_dir and log_file defaults; replication and
+ * max_lag_on_failover mirrored where agent.c reads them. */
+static void check_pg(struct parser *p, int i)
+{
+	struct conf_resource *cr = &p->c->resources[i];
+	struct conf_pg *g = &cr->pg;
+	const struct sect *s = &p->res[i];
+	const char *dir = p->c->state_dir;
+	size_t n = strlen(dir);
+	int len;
+
+	check_either(p, s, s->key_line[PGK_PASSWORD],
+		     s->key_line[PGK_PASSWORD_FILE], "password",
+		     "password_file");
+	check_either(p, s, s->key_line[PGK_REPL_PASSWORD],
+		     s->key_line[PGK_REPL_PASSWORD_FILE],
+		     "replication_password", "replication_password_file");
+	cr->redis.replication = g->replication;
+	cr->redis.max_lag_on_failover = g->max_lag_on_failover;
+	if (!s->key_line[PGK_LOG_FILE]) {
+		char name[CONF_NAME_MAX];
+
+		conf_set_str(name, sizeof(name), cr->name);
+		len = snprintf(g->log_file, sizeof(g->log_file),
+			       "/var/log/postgresql/hapair-%s.log", name);
+		if (len < 0 || (size_t)len >= sizeof(g->log_file))
+			conf_errf(p, s->line, "%s: log_file defaults to "
+				  "/var/log/postgresql/hapair-NAME.log, which "
+				  "is longer than 255 bytes; set log_file",
+				  s->label);
+	}
+	if (s->key_line[PGK_KEEP_DIR])
+		return;
+	len = snprintf(g->keep_dir, sizeof(g->keep_dir), "%s%skept", dir,
+		       n && dir[n - 1] == '/' ? "" : "/");
+	if (len < 0 || (size_t)len >= sizeof(g->keep_dir))
+		conf_errf(p, s->line, "%s: keep_dir defaults to "
+			  "<state_dir>/kept, which is longer than 255 bytes; "
+			  "set keep_dir", s->label);
+}
+
+int conf_load_pg_passwords(struct conf_pg *g, struct hp_err *err)
+{
+	if (g->password_file[0] &&
+	    conf_read_secret_line(g->password_file, "postgresql password file",
+				  "PostgreSQL password", "password",
+				  g->password, sizeof(g->password), err))
+		return -1;
+	if (g->repl_password_file[0] &&
+	    conf_read_secret_line(g->repl_password_file,
+				  "postgresql replication password file",
+				  "PostgreSQL replication password", "password",
+				  g->repl_password, sizeof(g->repl_password),
+				  err))
+		return -1;
+	return 0;
+}
+
 static void check_resources(struct parser *p)
 {
 	const struct conf_vip *vip;
@@ -581,6 +873,8 @@ static void check_resources(struct parser *p)
 		conf_check_required(p, &p->res[i], p->res_keys[i]);
 		if (p->res_keys[i] == redis_keys)
 			check_redis(p, i);
+		if (p->res_keys[i] == pg_keys)
+			check_pg(p, i);
 		vip = &p->c->resources[i].vip;
 		if (p->res_keys[i] != conf_vip_keys || vip->interface[0])
 			continue;

@@ -1,14 +1,16 @@
 /*
  * conf_secret.c - the secrets a config names but does not hold: the
- * cluster key (key_file, conf_load_key) and the Redis password
- * (password_file, conf_load_redis_password).  Each is a small file that
+ * cluster key (key_file, conf_load_key), the Redis password
+ * (password_file, conf_load_redis_password) and the alert bearer tokens
+ * (conf_alert.c, through conf_read_secret_line).  Each is a small file that
  * group and others may neither read nor change; buffers that held a
  * secret are wiped.  PURE: libc and libsodium only.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "conf.h"
+#include "conf_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -124,52 +126,81 @@ int conf_load_key(const struct conf *conf, uint8_t key[32],
 	return rc;
 }
 
-/* Body of conf_load_redis_password once the file is open. */
-static int read_password(int fd, struct conf_redis *r, struct hp_err *err)
+/* Body of conf_read_secret_line once the file is open. */
+static int read_line(int fd, const char *path, const char *what,
+		     const char *secret, const char *noun, char *dst,
+		     size_t cap, struct hp_err *err)
 {
-	const char *path = r->password_file;
-	char buf[sizeof(r->password) + 2];
+	char buf[CONF_TOKEN_MAX + 2];
 	size_t len, i;
 	int rc = -1;
 
-	if (read_secret(fd, path, "redis password file", "Redis password",
-			buf, sizeof(buf), &len, err))
+	/* Room for the secret and "\r\n": a full buffer is too long. */
+	assert(cap + 2 <= sizeof(buf));
+	if (read_secret(fd, path, what, secret, buf, cap + 2, &len, err))
 		goto out;
-	if (len == sizeof(buf)) {
-		hp_errf(err, "redis password file %s: expected a password of "
-			"at most %zu bytes, got more", path,
-			sizeof(r->password) - 1);
+	if (len == cap + 2) {
+		hp_errf(err, "%s %s: expected a %s of at most %zu bytes, got "
+			"more", what, path, noun, cap - 1);
 		goto out;
 	}
 	len = strip_newline(buf, len);
 	for (i = 0; i < len && buf[i] && buf[i] != '\n' && buf[i] != '\r'; i++)
 		;
-	if (len == 0 || i < len || len >= sizeof(r->password)) {
-		hp_errf(err, "redis password file %s: expected a password of "
-			"1 to %zu bytes on one line, got %s", path,
-			sizeof(r->password) - 1, len == 0 ? "an empty file" :
+	if (len == 0 || i < len || len >= cap) {
+		hp_errf(err, "%s %s: expected a %s of 1 to %zu bytes on one "
+			"line, got %s", what, path, noun, cap - 1,
+			len == 0 ? "an empty file" :
 			i < len ? "a NUL or line break inside" : "more");
 		goto out;
 	}
-	memcpy(r->password, buf, len);
-	r->password[len] = '\0';
+	memcpy(dst, buf, len);
+	dst[len] = '\0';
 	rc = 0;
 out:
 	sodium_memzero(buf, sizeof(buf));
 	return rc;
 }
 
-int conf_load_redis_password(struct conf_redis *r, struct hp_err *err)
+int conf_read_secret_line(const char *path, const char *what,
+			  const char *secret, const char *noun, char *dst,
+			  size_t cap, struct hp_err *err)
 {
 	int fd, rc;
 
-	if (!r->password_file[0])
-		return 0;
-	fd = open(r->password_file, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return hp_errf(err, "redis password file %s: cannot open: %s",
-			       r->password_file, strerror(errno));
-	rc = read_password(fd, r, err);
+		return hp_errf(err, "%s %s: cannot open: %s", what, path,
+			       strerror(errno));
+	rc = read_line(fd, path, what, secret, noun, dst, cap, err);
 	close(fd);
 	return rc;
+}
+
+int conf_load_api_token(struct conf *conf, struct hp_err *err)
+{
+	struct conf_api *a = &conf->api;
+
+	if (!a->token_file[0])
+		return 0;
+	if (conf_read_secret_line(a->token_file, "api token file",
+				  "API token", "token", a->token,
+				  sizeof(a->token), err))
+		return -1;
+	if (strlen(a->token) < 16) {
+		sodium_memzero(a->token, sizeof(a->token));
+		return hp_errf(err, "api token file %s: expected a token of "
+			       "at least 16 bytes (e.g. `hapair keygen`), got "
+			       "a shorter one", a->token_file);
+	}
+	return 0;
+}
+
+int conf_load_redis_password(struct conf_redis *r, struct hp_err *err)
+{
+	if (!r->password_file[0])
+		return 0;
+	return conf_read_secret_line(r->password_file, "redis password file",
+				     "Redis password", "password", r->password,
+				     sizeof(r->password), err);
 }

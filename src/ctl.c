@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,29 +18,39 @@
 
 enum { CTL_MAX_REQUEST = 256, CTL_IDLE_MS = 2000, CTL_MAX_REPLY = 1 << 20 };
 
+struct ctl_req;
+
 struct ctl {
 	uv_pipe_t server;
 	ctl_handler handler;
 	void *data;
 	char path[108];
+	struct ctl_req *conns;	/* open connections, closed with us */
 };
 
-struct ctl_conn {
+struct ctl_req {
 	uv_pipe_t pipe;
 	uv_timer_t idle;
 	struct ctl *ctl;
 	char buf[CTL_MAX_REQUEST];
 	size_t len;
 	int closing;
-	int handles;
+	int refs;	/* open handles + 1 while a reply is owed */
+	bool asked;	/* the handler has the request */
+	struct ctl_req *prev, *next;	/* in ctl->conns until closed */
 };
+
+#define ctl_conn ctl_req
+
+static void conn_unref(struct ctl_conn *c)
+{
+	if (--c->refs == 0)
+		free(c);
+}
 
 static void conn_freed(uv_handle_t *h)
 {
-	struct ctl_conn *c = h->data;
-
-	if (--c->handles == 0)
-		free(c);
+	conn_unref(h->data);
 }
 
 static void conn_close(struct ctl_conn *c)
@@ -47,6 +58,12 @@ static void conn_close(struct ctl_conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->ctl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	uv_close((uv_handle_t *)&c->pipe, conn_freed);
 	uv_close((uv_handle_t *)&c->idle, conn_freed);
 }
@@ -92,7 +109,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct ctl_conn *c = s->data;
-	char *nl, *reply;
+	char *nl;
 
 	if (n < 0) {
 		conn_close(c);
@@ -107,13 +124,25 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	*nl = '\0';
-	reply = c->ctl->handler(c->ctl->data, c->buf);
-	if (!reply)
-		reply = strdup("{\"error\":\"unknown request\"}\n");
-	if (reply)
+	if (c->asked)
+		return; /* one request per connection */
+	c->asked = true;
+	c->refs++;	/* released by ctl_reply */
+	uv_timer_stop(&c->idle);
+	uv_read_stop(s);
+	c->ctl->handler(c->ctl->data, c->buf, c);
+}
+
+void ctl_reply(struct ctl_req *c, char *reply)
+{
+	if (c->closing) {
+		free(reply);
+	} else if (reply) {
 		respond(c, reply);
-	else
+	} else {
 		conn_close(c);
+	}
+	conn_unref(c);
 }
 
 static void on_idle(uv_timer_t *t)
@@ -132,7 +161,11 @@ static void on_connection(uv_stream_t *server, int status)
 	if (!c)
 		return;
 	c->ctl = ctl;
-	c->handles = 2;
+	c->refs = 2;
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
 	uv_pipe_init(server->loop, &c->pipe, 0);
 	uv_timer_init(server->loop, &c->idle);
 	c->pipe.data = c;
@@ -191,6 +224,8 @@ void ctl_close(struct ctl *ctl)
 	if (!ctl)
 		return;
 	unlink(ctl->path);
+	while (ctl->conns)
+		conn_close(ctl->conns);
 	uv_close((uv_handle_t *)&ctl->server, server_freed);
 }
 

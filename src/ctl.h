@@ -3,6 +3,10 @@
  *
  * The CLI sends one request line ("status\n"); the agent answers with
  * one JSON document and closes.  Only root (the socket is 0600) may ask.
+ * The answer may come later (a switchover waits for its outcome): the
+ * handler gets the request and answers it with ctl_reply() whenever it
+ * is ready, exactly once.  A client that went away meanwhile costs
+ * nothing: the reply is dropped.
  */
 #ifndef HAPAIR_CTL_H
 #define HAPAIR_CTL_H
@@ -13,9 +17,16 @@
 
 struct ctl;
 
-/* Build the reply to one request line.  Returns a malloc'd string the
- * server frees, or NULL for an unknown request. */
-typedef char *(*ctl_handler)(void *data, const char *request);
+struct ctl_req;
+
+/* Handle one request line; answer with ctl_reply(req, ...) now or
+ * later. */
+typedef void (*ctl_handler)(void *data, const char *request,
+			    struct ctl_req *req);
+
+/* Answer req with reply (malloc'd, taken over; NULL = out of memory).
+ * req is gone afterwards. */
+void ctl_reply(struct ctl_req *req, char *reply);
 
 /* Listen on path (an old socket file there is replaced).  Returns 0 or
  * -1 with *err set. */

@@ -201,6 +201,8 @@ static void fence_to_standby(struct elect *st, struct elect_actions *out,
 {
 	push(out, ACT_FENCE, why);
 	st->lease_end_ms = 0;
+	st->switching = false;
+	st->quiesced = false;
 	st->following = 0; /* the next primary's heartbeat re-points us */
 	if (st->leader == st->conf.self)
 		st->leader = 0;
@@ -313,6 +315,13 @@ static void fill_sync(struct elect *st, struct elect_actions *out,
 	}
 }
 
+static uint64_t switch_hb_ms(const struct elect *st)
+{
+	uint64_t ms = st->conf.heartbeat_ms / 10;
+
+	return ms < 2 ? 2 : ms;
+}
+
 static void send_heartbeats(struct elect *st, struct elect_actions *out,
 			    uint64_t now)
 {
@@ -321,8 +330,13 @@ static void send_heartbeats(struct elect *st, struct elect_actions *out,
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.lease_ms = st->conf.lease_ms;
 	fill_sync(st, out, &tmpl, now);
+	if (st->switching)
+		tmpl.flags |= PF_SWITCHOVER;
 	broadcast(st, out, MSG_HEARTBEAT, st->term, &tmpl);
-	st->next_hb_ms = now + st->conf.heartbeat_ms;
+	/* A switchover waits for the standby's position with writes
+	 * stopped: ask for it ten times as often. */
+	st->next_hb_ms = now + (st->switching ? switch_hb_ms(st) :
+				st->conf.heartbeat_ms);
 	if (st->conf.quorum_none)
 		st->lease_end_ms = now + elect_lease_ms(&st->conf);
 }
@@ -414,9 +428,18 @@ bool elect_too_far_behind(const struct elect *st)
 	       st->position + st->conf.max_lag < st->primary_pos;
 }
 
+/* Paused: no automatic failover.  Only the node that holds its own vote
+ * in the newest term it knows - the last primary or candidate, e.g. one
+ * whose agent restarted - may campaign, so a pair whose primary merely
+ * restarted gets it back; the standby never takes over. */
+static bool paused_out(const struct elect *st)
+{
+	return st->paused && st->voted_for != st->conf.self;
+}
+
 static bool eligible(const struct elect *st, uint64_t now)
 {
-	if (st->conf.witness || !st->healthy || st->paused)
+	if (st->conf.witness || !st->healthy || paused_out(st))
 		return false;
 	if (now < st->grace_until_ms)
 		return false;
@@ -597,6 +620,9 @@ static void on_heartbeat(struct elect *st, struct elect_actions *out,
 	set_position(st, ack);
 }
 
+static void try_hand_over(struct elect *st, struct elect_actions *out,
+			  uint64_t now, uint32_t rand);
+
 static void on_ack(struct elect *st, struct elect_actions *out,
 		   const struct proto_msg *m, uint64_t now)
 {
@@ -614,6 +640,7 @@ static void on_ack(struct elect *st, struct elect_actions *out,
 		st->peer_has_position = m->flags & PF_HAS_POSITION;
 		st->peer_position = m->position;
 		st->peer_in_sync = m->flags & PF_IN_SYNC;
+		try_hand_over(st, out, now, 0);
 	}
 	/* The witness acked a heartbeat that left the peer out of the sync
 	 * set: it has persisted that record, so writes may go on alone. */
@@ -656,7 +683,7 @@ static void on_vote_reply(struct elect *st, struct elect_actions *out,
 		return;
 	/* A node whose checks fail cannot become primary (DESIGN.md,
 	 * Checks; eligible()), even if they failed after it asked. */
-	if (!st->healthy || st->paused)
+	if (!st->healthy || paused_out(st))
 		return;
 	st->granted |= bit(m->sender);
 	if (popcount8(st->granted) + 1 >= majority(st))
@@ -679,8 +706,8 @@ static void on_step_down(struct elect *st, const struct proto_msg *m,
 	st->election_at_ms = now; /* no lease wait: go when caught up */
 }
 
-static void note_peer(struct elect *st, const struct proto_msg *m,
-		      uint64_t now, uint32_t rand)
+static void note_peer(struct elect *st, struct elect_actions *out,
+		      const struct proto_msg *m, uint64_t now, uint32_t rand)
 {
 	bool first;
 
@@ -689,6 +716,12 @@ static void note_peer(struct elect *st, const struct proto_msg *m,
 	first = !st->peer_seen;
 	st->peer_seen = true;
 	if (m->type == MSG_HELLO) {
+		if (m->pause_gen > st->pause_gen) {
+			/* The newer operator command wins (either node). */
+			st->paused = m->flags & PF_PAUSED;
+			st->pause_gen = m->pause_gen;
+			persist(out);
+		}
 		st->peer_role = m->role;
 		st->peer_priority = m->priority;
 		st->peer_healthy = m->flags & PF_HEALTHY;
@@ -713,7 +746,7 @@ static void on_recv(struct elect *st, struct elect_actions *out,
 	    m->sender == st->conf.self)
 		return;
 	st->heard_ms[m->sender] = now;
-	note_peer(st, m, now, rand);
+	note_peer(st, out, m, now, rand);
 	if (m->type != MSG_PREVOTE_REQ && m->type != MSG_VOTE_REQ)
 		adopt_term(st, out, m->term, now, rand);
 
@@ -760,7 +793,7 @@ static bool peer_can_take_over(const struct elect *st, uint64_t now)
 static void check_health(struct elect *st, struct elect_actions *out,
 			 uint64_t now, uint32_t rand)
 {
-	if (st->role != ROLE_PRIMARY || st->healthy ||
+	if (st->role != ROLE_PRIMARY || st->healthy || st->paused ||
 	    !peer_can_take_over(st, now))
 		return;
 	if (st->was_failover && now < st->elected_ms + st->conf.hold_down_ms) {
@@ -771,6 +804,48 @@ static void check_health(struct elect *st, struct elect_actions *out,
 		return;
 	}
 	step_down(st, out, WHY_UNHEALTHY, false, now, rand);
+}
+
+/* Planned switchover (DESIGN.md, Operations): stop taking writes, wait
+ * until the standby reports exactly our final position, then hand over
+ * with STEP_DOWN.  The standby goes at once (PF_SWITCHOVER).  Not while
+ * paused: the paused standby would not take over. */
+static void start_switchover(struct elect *st, struct elect_actions *out,
+			     uint64_t now)
+{
+	uint32_t limit = st->conf.switchover_timeout_ms;
+
+	if (st->switching || st->paused)
+		return;
+	st->switching = true;
+	st->quiesced = false;
+	st->switch_until_ms = now + (limit ? limit : 5000);
+	push(out, ACT_QUIESCE, WHY_SWITCHOVER);
+	st->next_hb_ms = now; /* ask for the standby's position now */
+}
+
+/* Hand over once writes stopped and the standby has everything. */
+static void try_hand_over(struct elect *st, struct elect_actions *out,
+			  uint64_t now, uint32_t rand)
+{
+	if (st->role != ROLE_PRIMARY || !st->switching || !st->quiesced ||
+	    !peer_can_take_over(st, now))
+		return;
+	if (st->has_position &&
+	    (!peer_in_sync(st, now) || !st->peer_has_position ||
+	     st->peer_position < st->switch_pos))
+		return;
+	step_down(st, out, WHY_SWITCHOVER, true, now, rand);
+}
+
+/* The standby did not catch up in time: take writes again, stay. */
+static void abort_switchover(struct elect *st, struct elect_actions *out)
+{
+	st->switching = false;
+	st->quiesced = false;
+	push(out, ACT_UNQUIESCE, WHY_SWITCHOVER_ABORTED);
+	push(out, ACT_NOTE, WHY_SWITCHOVER_ABORTED);
+	st->next_hb_ms = 0;
 }
 
 static void on_start(struct elect *st, struct elect_actions *out,
@@ -803,6 +878,7 @@ static void send_hello(struct elect *st, struct elect_actions *out,
 		tmpl.flags |= PF_HEALTHY;
 	if (st->paused)
 		tmpl.flags |= PF_PAUSED;
+	tmpl.pause_gen = st->pause_gen;
 	set_position(st, &tmpl);
 	broadcast(st, out, MSG_HELLO, st->term, &tmpl);
 	st->next_hello_ms = now + st->conf.heartbeat_ms;
@@ -816,6 +892,8 @@ static void tick(struct elect *st, struct elect_actions *out, uint64_t now,
 		send_hello(st, out, now);
 	switch (st->role) {
 	case ROLE_PRIMARY:
+		if (st->switching && now >= st->switch_until_ms)
+			abort_switchover(st, out);
 		if (now >= st->next_hb_ms)
 			send_heartbeats(st, out, now);
 		break;
@@ -860,6 +938,8 @@ static uint64_t next_wake(const struct elect *st, uint64_t now)
 	case ROLE_PRIMARY:
 		t = min_nz(t, st->next_hb_ms);
 		t = min_nz(t, st->lease_end_ms);
+		if (st->switching)
+			t = min_nz(t, st->switch_until_ms);
 		break;
 	case ROLE_STANDBY:
 		t = min_nz(t, st->election_at_ms);
@@ -912,12 +992,28 @@ void elect_step(const struct elect *cur, const struct elect_event *ev,
 		next->in_sync = ev->flag;
 		break;
 	case EV_SWITCHOVER:
-		if (next->role == ROLE_PRIMARY)
+		if (next->role != ROLE_PRIMARY)
+			break;
+		if (ev->flag)
+			start_switchover(next, out, now);
+		else
 			step_down(next, out, WHY_SWITCHOVER, true, now,
 				  ev->rand);
 		break;
+	case EV_QUIESCED:
+		if (next->switching) {
+			next->quiesced = true;
+			next->switch_pos = next->position;
+			try_hand_over(next, out, now, ev->rand);
+		}
+		break;
 	case EV_PAUSE:
-		next->paused = ev->flag;
+		if (ev->gen > next->pause_gen && !next->conf.witness) {
+			next->paused = ev->flag;
+			next->pause_gen = ev->gen;
+			persist(out);
+			next->next_hello_ms = now; /* tell the peer now */
+		}
 		break;
 	case EV_GUARD_FENCED:
 		if (next->role == ROLE_PRIMARY)
@@ -993,6 +1089,8 @@ const char *elect_why_name(enum elect_why w)
 		[WHY_VOTE_LOST] = "vote_lost",
 		[WHY_FOLLOW] = "follow",
 		[WHY_SWITCHOVER] = "switchover",
+		[WHY_SWITCHOVER_ABORTED] = "switchover_aborted",
+		[WHY_PAUSE] = "pause",
 	};
 
 	return (unsigned)w < WHY_MAX ? names[w] : "unknown";
@@ -1005,6 +1103,7 @@ const char *elect_ev_name(enum elect_ev_type t)
 		[EV_RECV] = "recv",	   [EV_HEALTH] = "health",
 		[EV_POSITION] = "position", [EV_SWITCHOVER] = "switchover",
 		[EV_PAUSE] = "pause",	   [EV_GUARD_FENCED] = "guard_fenced",
+		[EV_QUIESCED] = "quiesced",
 	};
 
 	return (unsigned)t < EV_MAX && names[t] ? names[t] : "unknown";
@@ -1017,7 +1116,8 @@ const char *elect_act_name(enum elect_act_type t)
 		[ACT_FENCE] = "fence",	   [ACT_PROMOTE] = "promote",
 		[ACT_DEMOTE] = "demote",   [ACT_ROLE] = "role",
 		[ACT_NOTE] = "note",	   [ACT_FOLLOW] = "follow",
-		[ACT_SYNC] = "sync",
+		[ACT_SYNC] = "sync",	   [ACT_QUIESCE] = "quiesce",
+		[ACT_UNQUIESCE] = "unquiesce",
 	};
 
 	return (unsigned)t < ACT_MAX && names[t] ? names[t] : "unknown";

@@ -45,6 +45,8 @@ enum elect_why {
 	WHY_VOTE_LOST,		/* vote round got no majority */
 	WHY_FOLLOW,		/* accepted a primary's heartbeat */
 	WHY_SWITCHOVER,		/* operator asked for a planned hand-over */
+	WHY_SWITCHOVER_ABORTED,	/* the standby did not catch up in time */
+	WHY_PAUSE,		/* pause setting changed (own or adopted) */
 	WHY_MAX
 };
 
@@ -54,9 +56,17 @@ enum elect_ev_type {
 	EV_RECV,	/* an authenticated, non-replayed message */
 	EV_HEALTH,	/* own checks changed: healthy or not */
 	EV_POSITION,	/* own data position changed */
-	EV_SWITCHOVER,	/* operator: planned hand-over (primary only) */
-	EV_PAUSE,	/* operator: pause (true) / resume (false) */
+	EV_SWITCHOVER,	/* primary only.  flag true: planned switchover
+			 * (quiesce, wait for the standby's exact
+			 * position, then hand over; abort after
+			 * switchover_timeout_ms).  flag false: hand over
+			 * now (shutdown) */
+	EV_PAUSE,	/* operator: pause (true) / resume (false), as of
+			 * generation gen (above the current one) */
 	EV_GUARD_FENCED, /* the guard fenced us: the lease is gone */
+	EV_QUIESCED,	/* switchover: resources stopped taking writes
+			 * and the position now in the state (EV_POSITION
+			 * came first) is final */
 	EV_MAX
 };
 
@@ -68,6 +78,7 @@ struct elect_event {
 				 * primary is up (replica in sync) */
 	bool has_position;	/* EV_POSITION */
 	uint64_t position;	/* EV_POSITION */
+	uint64_t gen;		/* EV_PAUSE: pause generation */
 	struct proto_msg msg;	/* EV_RECV */
 };
 
@@ -84,6 +95,9 @@ enum elect_act_type {
 	ACT_SYNC,	/* primary, sync mode: flag = require a replica for
 			 * writes (false only after the witness recorded the
 			 * standby out of sync) */
+	ACT_QUIESCE,	/* switchover: stop taking writes, keep replicating;
+			 * then feed EV_POSITION and EV_QUIESCED */
+	ACT_UNQUIESCE,	/* switchover aborted: take writes again */
 	ACT_MAX
 };
 
@@ -117,6 +131,7 @@ struct elect_conf {
 				 * positions in heartbeats */
 	uint64_t max_lag;	/* async: no campaign further behind the
 				 * primary's position than this (0 = any) */
+	uint32_t switchover_timeout_ms; /* standby must catch up by then */
 };
 
 /* The whole state of one voter.  Plain data: copy it, compare it. */
@@ -128,6 +143,10 @@ struct elect {
 	uint64_t term;
 	uint8_t voted_for;	/* node id voted for in `term`, 0 = none */
 	uint8_t synced;		/* witness: nodes recorded in sync (bits) */
+	bool paused;		/* automatic failover paused (maintenance) */
+	uint64_t pause_gen;	/* generation of that setting: an operator
+				 * command raises it; the higher one heard
+				 * in a peer's HELLO is adopted */
 
 	/* voter side: the promise (DESIGN.md, Heartbeat and lease) */
 	uint8_t promise_to;	/* node promised to, 0 = none */
@@ -176,9 +195,14 @@ struct elect {
 	uint64_t relax_from_ms;	/* primary: first heartbeat sent without
 				 * the peer in sync_set; 0 = peer in it */
 
-	/* own data and operator state */
+	/* planned switchover (primary) */
+	bool switching;		/* waiting for the standby to catch up */
+	bool quiesced;		/* writes stopped, switch_pos is final */
+	uint64_t switch_until_ms; /* abort if not handed over by then */
+	uint64_t switch_pos;	/* own final position */
+
+	/* own data */
 	bool healthy;
-	bool paused;
 	bool has_position;
 	uint64_t position;
 	uint64_t next_hello_ms;

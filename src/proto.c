@@ -47,6 +47,7 @@ enum field {
 	F_POSITION,
 	F_HB_SEQ,
 	F_HB_SEND_MS,
+	F_PAUSE_GEN,
 	F_MAX
 };
 
@@ -55,13 +56,15 @@ static const uint8_t field_size[F_MAX] = {
 	[F_ROLE] = 1,	  [F_REASON] = 1,   [F_SYNC_SET] = 1,
 	[F_PRIORITY] = 4, [F_LEASE_MS] = 4, [F_WAIT_MS] = 4,
 	[F_POSITION] = 8, [F_HB_SEQ] = 8,   [F_HB_SEND_MS] = 8,
+	[F_PAUSE_GEN] = 8,
 };
 
 enum { LAYOUT_MAX = 7 };
 
 /* The bodies of proto.h, field by field, in wire order. */
 static const uint8_t layout[MSG_TYPE_MAX][LAYOUT_MAX] = {
-	[MSG_HELLO] = { F_ROLE, F_FLAGS, F_PAD16, F_POSITION, F_PRIORITY },
+	[MSG_HELLO] = { F_ROLE, F_FLAGS, F_PAD16, F_POSITION, F_PRIORITY,
+			F_PAUSE_GEN },
 	[MSG_HEARTBEAT] = { F_FLAGS, F_SYNC_SET, F_PAD16, F_POSITION,
 			    F_LEASE_MS },
 	[MSG_ACK] = { F_FLAGS, F_PAD8, F_PAD16, F_HB_SEQ, F_HB_SEND_MS,
@@ -126,6 +129,7 @@ static uint64_t field_get(const struct proto_msg *m, uint8_t f)
 	case F_POSITION:	return m->position;
 	case F_HB_SEQ:		return m->hb_seq;
 	case F_HB_SEND_MS:	return m->hb_send_ms;
+	case F_PAUSE_GEN:	return m->pause_gen;
 	default:		return 0; /* pads */
 	}
 }
@@ -144,6 +148,7 @@ static void field_set(struct proto_msg *m, uint8_t f, uint64_t v)
 	case F_POSITION:	m->position = v; break;
 	case F_HB_SEQ:		m->hb_seq = v; break;
 	case F_HB_SEND_MS:	m->hb_send_ms = v; break;
+	case F_PAUSE_GEN:	m->pause_gen = v; break;
 	default:		break; /* pads */
 	}
 }

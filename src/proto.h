@@ -18,7 +18,8 @@
  *
  * All integers are big-endian.  Bodies (all integers big-endian):
  *
- *   HELLO         role u8, flags u8, pad u16(0), position u64, priority u32
+ *   HELLO         role u8, flags u8, pad u16(0), position u64, priority u32,
+ *                 pause_gen u64
  *   HEARTBEAT     flags u8, sync_set u8, pad u16(0), position u64,
  *                 lease_ms u32
  *   ACK           flags u8, pad u8(0) u16(0), hb_seq u64, hb_send_ms u64,
@@ -41,7 +42,7 @@
 
 enum {
 	PROTO_MAGIC = 0x48415052u,
-	PROTO_VERSION = 1,
+	PROTO_VERSION = 2,
 	PROTO_HDR_LEN = 40,
 	PROTO_TAG_LEN = 32,
 	PROTO_KEY_LEN = 32,
@@ -70,8 +71,11 @@ enum proto_flag {
 	PF_HEALTHY = 1u << 2,	   /* HELLO: sender's checks pass */
 	PF_COLD = 1u << 3,	   /* PREVOTE/VOTE: candidate has no primary
 				    * or peer seen since it started */
-	PF_PAUSED = 1u << 4,	   /* HELLO: automatic failover paused */
-	PF_SWITCHOVER = 1u << 5,   /* STEP_DOWN: planned, standby goes now */
+	PF_PAUSED = 1u << 4,	   /* HELLO: automatic failover paused (as of
+				    * pause_gen) */
+	PF_SWITCHOVER = 1u << 5,   /* STEP_DOWN: planned, standby goes now;
+				    * HEARTBEAT: a switchover waits for the
+				    * standby's position: report it soon */
 	PF_IN_SYNC = 1u << 6,	   /* ACK: sender's replication link to the
 				    * primary is up (its data follows) */
 	PF_ASYNC = 1u << 7,	   /* HEARTBEAT: position is the primary's own
@@ -130,6 +134,8 @@ struct proto_msg {
 	uint64_t position; /* data position, valid if PF_HAS_POSITION */
 	uint64_t hb_seq;   /* ACK: seq of the heartbeat acknowledged */
 	uint64_t hb_send_ms; /* ACK: that heartbeat's send_ms, echoed */
+	uint64_t pause_gen; /* HELLO: generation of the sender's pause
+			     * setting; the higher one wins */
 };
 
 /* Per-sender replay filter: last accepted seq from each node id. */

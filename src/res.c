@@ -24,7 +24,7 @@
 
 #include "res_int.h"
 
-enum set_op { OP_NONE, OP_PROMOTE, OP_DEMOTE };
+enum set_op { OP_NONE, OP_PROMOTE, OP_DEMOTE, OP_QUIESCE };
 
 enum { VIP_STEP_MS = 1000 };
 
@@ -50,15 +50,64 @@ struct res_set {
 	res_done_cb done;
 	void *done_data;
 	uv_timer_t step_timer;
+	uint64_t step_start_ms;
+
+	struct res_action_stats stats[CONF_MAX_RESOURCES][RES_ACT_MAX];
 
 	bool closing;
 	int refs;		/* handles still closing, requests in flight */
 };
 
+const uint32_t res_stat_bounds_ms[RES_STAT_BUCKETS] = {
+	1, 5, 10, 25, 50, 100, 250, 1000, 5000, UINT32_MAX,
+};
+
 static const char *op_name(enum set_op op)
 {
 	return op == OP_PROMOTE ? "promote" : op == OP_DEMOTE ? "demote" :
-	       "none";
+	       op == OP_QUIESCE ? "quiesce" : "none";
+}
+
+const char *res_action_name(enum res_action a)
+{
+	return a == RES_ACT_PROMOTE ? "promote" : a == RES_ACT_DEMOTE ?
+	       "demote" : a == RES_ACT_QUIESCE ? "quiesce" : "unknown";
+}
+
+int res_set_count(const struct res_set *set)
+{
+	return set ? set->n : 0;
+}
+
+const char *res_set_name(const struct res_set *set, int i, bool *data)
+{
+	*data = set->res[i].ops->data;
+	return set->res[i].cr->name;
+}
+
+const struct res_action_stats *res_set_stats(const struct res_set *set,
+					     int i, enum res_action a)
+{
+	return &set->stats[i][a];
+}
+
+/* The step of resource i just ended after the time since step_start. */
+static void record_step(struct res_set *set, int i, bool ok)
+{
+	enum res_action a = set->op == OP_PROMOTE ? RES_ACT_PROMOTE :
+			    set->op == OP_DEMOTE ? RES_ACT_DEMOTE :
+			    RES_ACT_QUIESCE;
+	struct res_action_stats *st = &set->stats[i][a];
+	uint64_t ms = mono_ms() - set->step_start_ms;
+	int b = 0;
+
+	while (b < RES_STAT_BUCKETS - 1 && ms > res_stat_bounds_ms[b])
+		b++;
+	st->count++;
+	st->sum_us += ms * 1000;
+	st->bucket[b]++;
+	st->last_ms = (uint32_t)ms;
+	st->last_ok = ok;
 }
 
 static const struct res_ops *ops_for(enum conf_res_type type)
@@ -68,6 +117,8 @@ static const struct res_ops *ops_for(enum conf_res_type type)
 		return &res_vip_ops;
 	case RES_REDIS:
 		return &res_redis_ops;
+	case RES_POSTGRESQL:
+		return &res_pg_ops;
 	}
 	return NULL;
 }
@@ -158,20 +209,25 @@ static void next_step(struct res_set *set)
 	struct res *r;
 	unsigned token;
 
-	set->cur += set->op == OP_PROMOTE ? 1 : -1;
+	set->cur += set->op == OP_DEMOTE ? -1 : 1;
 	if (set->cur < 0 || set->cur >= set->n) {
 		finish(set, set->failures ? -1 : 0, NULL);
 		return;
 	}
 	r = &set->res[set->cur];
 	token = ++set->token;
+	set->step_start_ms = mono_ms();
 	uv_timer_start(&set->step_timer, step_timeout, r->timeout_ms, 0);
 	/* The step may finish before this returns (the VIP is
 	 * synchronous): nothing of set may be used after the call. */
 	if (set->op == OP_PROMOTE)
 		r->ops->promote(r, token);
-	else
+	else if (set->op == OP_DEMOTE)
 		r->ops->demote(r, set->primary_id, token);
+	else if (r->ops->quiesce)
+		r->ops->quiesce(r, token);
+	else
+		res_step_done(r, token, 0, NULL); /* nothing to quiesce */
 }
 
 void res_step_done(struct res *r, unsigned token, int rc, const char *msg)
@@ -183,11 +239,12 @@ void res_step_done(struct res *r, unsigned token, int rc, const char *msg)
 		return;
 	uv_timer_stop(&set->step_timer);
 	set->token++;
+	record_step(set, set->cur, rc == 0);
 	if (rc) {
 		set->failures++;
 		append(set->errors, sizeof(set->errors), msg);
-		/* A promote stops at the first failure; the caller fences. */
-		if (set->op == OP_PROMOTE) {
+		/* A promote or quiesce stops at the first failure. */
+		if (set->op == OP_PROMOTE || set->op == OP_QUIESCE) {
 			finish(set, -1, NULL);
 			return;
 		}
@@ -240,7 +297,7 @@ static int begin(struct res_set *set, enum set_op op, uint8_t primary_id,
 	set->errors[0] = set->notes[0] = '\0';
 	set->done = done;
 	set->done_data = data;
-	set->cur = op == OP_PROMOTE ? -1 : set->n;
+	set->cur = op == OP_DEMOTE ? set->n : -1;
 	return 0;
 }
 
@@ -258,6 +315,36 @@ void res_set_demote(struct res_set *set, uint8_t primary_id,
 		primary_id = 0;
 	if (begin(set, OP_DEMOTE, primary_id, done, data) == 0)
 		next_step(set);
+}
+
+static void monitor_tick(uv_timer_t *t);
+
+void res_set_quiesce(struct res_set *set, res_done_cb done, void *data)
+{
+	if (begin(set, OP_QUIESCE, 0, done, data) == 0)
+		next_step(set);
+}
+
+void res_set_unquiesce(struct res_set *set)
+{
+	if (set->closing)
+		return;
+	if (set->op == OP_QUIESCE)
+		finish(set, -1, "quiesce interrupted: switchover aborted");
+	for (int i = 0; i < set->n; i++)
+		if (set->res[i].ops->unquiesce)
+			set->res[i].ops->unquiesce(&set->res[i]);
+}
+
+void res_set_monitor_now(struct res_set *set)
+{
+	for (int i = 0; i < set->n && !set->closing; i++) {
+		struct res *r = &set->res[i];
+
+		if (r->ops->monitor && r->monitor_ms)
+			uv_timer_start(&r->monitor_timer, monitor_tick, 0,
+				       r->monitor_ms);
+	}
 }
 
 void res_set_fence(struct res_set *set)

@@ -82,11 +82,43 @@ void res_set_demote(struct res_set *set, uint8_t primary_id,
  * Fire and forget (asynchronous), idempotent. */
 void res_set_fence(struct res_set *set);
 
+/* Planned switchover: every data resource stops accepting writes but
+ * keeps replicating (res_ops.quiesce), config order; done(-1) on the
+ * first failure.  res_set_unquiesce() undoes it (switchover aborted). */
+void res_set_quiesce(struct res_set *set, res_done_cb done, void *data);
+void res_set_unquiesce(struct res_set *set);
+
+/* Run a monitoring round now (the state callback fires when it ends),
+ * e.g. to learn the final position during a switchover. */
+void res_set_monitor_now(struct res_set *set);
+
 /* Sync-mode write guard on the primary (DESIGN.md, Data protection):
  * require = true makes the store refuse writes no replica has (Redis:
  * min-replicas-to-write 1); false relaxes it - call only after the
  * witness recorded the standby as not in sync. */
 void res_set_sync(struct res_set *set, bool require);
+
+/* Action timing per resource, for metrics and failover phases. */
+enum res_action { RES_ACT_PROMOTE, RES_ACT_DEMOTE, RES_ACT_QUIESCE,
+		  RES_ACT_MAX };
+enum { RES_STAT_BUCKETS = 10 };
+/* Upper bounds of the histogram buckets, in ms (the last is +Inf). */
+extern const uint32_t res_stat_bounds_ms[RES_STAT_BUCKETS];
+
+struct res_action_stats {
+	uint64_t count;
+	uint64_t sum_us;
+	uint64_t bucket[RES_STAT_BUCKETS]; /* not cumulative */
+	uint32_t last_ms;	/* the last one's duration */
+	bool last_ok;
+};
+
+int res_set_count(const struct res_set *set);
+/* Name of resource i ([resource NAME]) and whether it is a data store. */
+const char *res_set_name(const struct res_set *set, int i, bool *data);
+const struct res_action_stats *res_set_stats(const struct res_set *set,
+					     int i, enum res_action a);
+const char *res_action_name(enum res_action a);
 
 /* The last aggregate state (for status). */
 const struct res_state *res_set_state(const struct res_set *set);

@@ -38,6 +38,15 @@ struct res_ops {
 	void (*demote)(struct res *r, uint8_t primary_id, unsigned token);
 	/* Stop accepting writes now; fire and forget; errors as events. */
 	void (*fence)(struct res *r);
+	/* Planned switchover (primary): stop accepting writes but keep
+	 * replication flowing, so the standby can reach this node's exact
+	 * position (Redis: CLIENT PAUSE WRITE; PostgreSQL: read-only).
+	 * Finish with res_step_done(); the monitoring round after that
+	 * reports the final position.  NULL: nothing to do. */
+	void (*quiesce)(struct res *r, unsigned token);
+	/* The switchover was aborted: accept writes again.  Fire and
+	 * forget.  NULL: nothing to do. */
+	void (*unquiesce)(struct res *r);
 	/* One monitoring round: update r->state, then res_monitor_done().
 	 * NULL: nothing to watch (r->state is set once, in open). */
 	void (*monitor)(struct res *r);
@@ -65,6 +74,7 @@ struct res {
 
 extern const struct res_ops res_vip_ops;
 extern const struct res_ops res_redis_ops;
+extern const struct res_ops res_pg_ops;
 
 /* The step started with token finished: rc 0 (msg: a short note for the
  * log, or NULL) or -1 (msg: a sentence naming the resource).  Stale

@@ -20,6 +20,12 @@
  *   demote(none)   INFO replication; if master, CLIENT PAUSE <a day>
  *                  WRITE: no primary to follow, so just stop writes.
  *   fence          CLIENT PAUSE <a day> WRITE, nothing else.
+ *   quiesce        CLIENT PAUSE <a day> WRITE for a planned switchover:
+ *                  writes wait (clients block, nothing fails), while
+ *                  replication goes on, so the replica reaches the
+ *                  master's exact offset (Redis sends no replication
+ *                  PINGs while paused, so the offset stays put).
+ *   unquiesce      CLIENT UNPAUSE: the switchover was aborted.
  * A new action supersedes the running one: replies carry the action's
  * generation and a stale one ends that plan.
  *
@@ -248,6 +254,12 @@ static void op_end(struct rds *d, int rc, const char *msg)
 				  "accept writes: %s", msg);
 		return;
 	}
+	if (op == OP_UNQUIESCE) {
+		if (rc)
+			res_event(d->r, "switchover aborted but writes are "
+				  "still paused: %s", msg);
+		return;
+	}
 	if (op == OP_REPAIR) {
 		/* Say each new failure once, and when it is fixed. */
 		if (rc && strcmp(msg, d->repair_err) != 0)
@@ -278,6 +290,9 @@ static void end_note(struct rds *d)
 		snprintf(note, sizeof(note), "redis %s: replica of %s "
 			 "(%s:%u)", name, redis_node_name(d, d->primary_id),
 			 node_host(d, d->primary_id), d->c->port);
+	else if (d->op == OP_QUIESCE)
+		snprintf(note, sizeof(note), "redis %s: writes paused for a "
+			 "switchover", name);
 	else if (d->op == OP_DEMOTE && d->paused)
 		snprintf(note, sizeof(note), "redis %s: writes paused, no "
 			 "primary to follow", name);
@@ -463,6 +478,22 @@ static void redis_fence(struct res *r)
 	op_start(d, OP_FENCE, 0, plan, 1);
 }
 
+static void redis_quiesce(struct res *r, unsigned token)
+{
+	struct rds *d = r->priv;
+	static const enum step plan[] = { ST_PAUSE };
+
+	op_start(d, OP_QUIESCE, token, plan, 1);
+}
+
+static void redis_unquiesce(struct res *r)
+{
+	struct rds *d = r->priv;
+	static const enum step plan[] = { ST_UNPAUSE };
+
+	op_start(d, OP_UNQUIESCE, 0, plan, 1);
+}
+
 static void sync_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct rds *d = redis_got_reply(ac, reply);
@@ -539,6 +570,8 @@ const struct res_ops res_redis_ops = {
 	.promote = redis_promote,
 	.demote = redis_demote,
 	.fence = redis_fence,
+	.quiesce = redis_quiesce,
+	.unquiesce = redis_unquiesce,
 	.monitor = redis_monitor,
 	.set_sync = redis_set_sync,
 	.fence_sync = redis_fence_sync,

@@ -36,7 +36,8 @@ enum expect { EXP_ANY, EXP_MASTER, EXP_REPLICA };
 /* OP_REPAIR: the demote plan again, started by monitoring when the store
  * is not the replica the last demote asked for (that demote failed, or
  * Redis restarted as a master). */
-enum op { OP_NONE, OP_PROMOTE, OP_DEMOTE, OP_FENCE, OP_REPAIR };
+enum op { OP_NONE, OP_PROMOTE, OP_DEMOTE, OP_FENCE, OP_REPAIR, OP_QUIESCE,
+	  OP_UNQUIESCE };
 
 enum step {
 	ST_END,

@@ -40,16 +40,19 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 static int parse_line(char *line, struct statefile *out, unsigned *seen)
 {
+	/* The first four are required; paused and pause_gen came later
+	 * and default to 0 (not paused). */
 	static const char *const keys[] = { "term", "voted_for", "synced",
-					    "epoch" };
-	static const uint64_t max[] = { UINT64_MAX, 3, 0xff, UINT32_MAX };
+					    "epoch", "paused", "pause_gen" };
+	static const uint64_t max[] = { UINT64_MAX, 3, 0xff, UINT32_MAX, 1,
+					UINT64_MAX };
 	char *sp = strchr(line, ' ');
 	uint64_t v;
 
 	if (!sp)
 		return -1;
 	*sp = '\0';
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 6; i++) {
 		if (strcmp(line, keys[i]))
 			continue;
 		if ((*seen & (1u << i)) || parse_u64(sp + 1, max[i], &v))
@@ -61,8 +64,12 @@ static int parse_line(char *line, struct statefile *out, unsigned *seen)
 			out->voted_for = (uint8_t)v;
 		else if (i == 2)
 			out->synced = (uint8_t)v;
-		else
+		else if (i == 3)
 			out->epoch = v;
+		else if (i == 4)
+			out->paused = v;
+		else
+			out->pause_gen = v;
 		return 0;
 	}
 	return -1;
@@ -97,13 +104,14 @@ int statefile_load(const char *path, struct statefile *out,
 			continue;
 		if (parse_line(line, out, &seen))
 			return hp_errf(err, "state file %s:%u: expected "
-				       "'term|voted_for|synced|epoch NUMBER' "
+				       "'term|voted_for|synced|epoch|paused|"
+				       "pause_gen NUMBER' "
 				       "once each, got \"%.40s\"; the file is "
 				       "damaged: restore it or remove it only "
 				       "if no other node can be primary",
 				       path, lineno, line);
 	}
-	if (seen != 0xf)
+	if ((seen & 0xf) != 0xf)
 		return hp_errf(err, "state file %s: incomplete (missing "
 			       "keys); the file is damaged", path);
 	return 0;
@@ -133,8 +141,9 @@ int statefile_save(const char *path, const struct statefile *sf,
 	len = snprintf(buf, sizeof(buf),
 		       "# hapair voter state; written by hapair, do not edit\n"
 		       "term %" PRIu64 "\nvoted_for %u\nsynced %u\n"
-		       "epoch %" PRIu64 "\n",
-		       sf->term, sf->voted_for, sf->synced, sf->epoch);
+		       "epoch %" PRIu64 "\npaused %u\npause_gen %" PRIu64 "\n",
+		       sf->term, sf->voted_for, sf->synced, sf->epoch,
+		       sf->paused ? 1u : 0u, sf->pause_gen);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return hp_errf(err, "state file %s: create: %s", tmp,

@@ -10,6 +10,7 @@
 #ifndef HAPAIR_STATEFILE_H
 #define HAPAIR_STATEFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -19,6 +20,8 @@ struct statefile {
 	uint8_t voted_for;	/* node id, 0 = none */
 	uint8_t synced;		/* witness: bit per node recorded in sync */
 	uint64_t epoch;		/* start count: high bits of message seqs */
+	bool paused;		/* agent: automatic failover paused */
+	uint64_t pause_gen;	/* generation of that setting (elect.h) */
 };
 
 /* Load path into *out.  A missing file is a fresh voter (all zero,

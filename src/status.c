@@ -10,6 +10,7 @@
  * datagrams.
  */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,7 +56,7 @@ static void add_node(cJSON *parent, const char *key, const struct voter *v,
 }
 
 /* Could this pair fail over right now?  NULL if yes, else why not. */
-static const char *failover_blocker(const struct voter *v, uint64_t now)
+const char *voter_failover_blocker(const struct voter *v, uint64_t now)
 {
 	const struct elect *st = &v->st;
 	uint8_t peer = v->self == 1 ? 2 : 1;
@@ -116,15 +117,74 @@ static void add_counters(cJSON *root, const struct voter *v)
 				(double)v->resource_errors);
 }
 
-/* The aggregate resource state and the last resource events (oldest
- * first). */
+static void add_u64_or_null(cJSON *o, const char *key, bool has,
+			    uint64_t value)
+{
+	if (has)
+		cJSON_AddNumberToObject(o, key, (double)value);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* Replication as the election sees it: own position, the other side's,
+ * lag in the data's units (Redis: bytes of replication offset), sync. */
+static void add_replication(cJSON *root, const struct voter *v)
+{
+	const struct elect *st = &v->st;
+	cJSON *o = cJSON_AddObjectToObject(root, "replication");
+	bool primary = st->role == ROLE_PRIMARY, has_other, has_lag;
+	uint64_t other, lag = 0;
+
+	cJSON_AddStringToObject(o, "mode", st->conf.sync_mode ? "sync" :
+				"async");
+	add_u64_or_null(o, "position", st->has_position, st->position);
+	if (primary) {
+		has_other = st->peer_has_position && st->peer_ack_ms;
+		other = st->peer_position;
+	} else {
+		has_other = st->has_primary_pos || st->has_committed;
+		other = st->has_primary_pos ? st->primary_pos :
+			st->committed_pos;
+	}
+	add_u64_or_null(o, primary ? "standby_position" : "primary_position",
+			has_other, other);
+	has_lag = has_other && st->has_position;
+	if (has_lag)
+		lag = primary ? (st->position > other ? st->position - other :
+				 0) : (other > st->position ?
+				       other - st->position : 0);
+	add_u64_or_null(o, "lag", has_lag, lag);
+	if (primary) {
+		cJSON_AddBoolToObject(o, "standby_in_sync", st->peer_in_sync);
+		cJSON_AddBoolToObject(o, "sync_required", st->sync_required);
+	} else {
+		cJSON_AddBoolToObject(o, "in_sync", st->in_sync);
+		cJSON_AddBoolToObject(o, "recorded_in_sync",
+				      !st->hb_sync_set ||
+				      (st->hb_sync_set & (1u << v->self)));
+	}
+}
+
+static void add_switchover(cJSON *root, const struct voter *v)
+{
+	const struct elect *st = &v->st;
+	cJSON *o = cJSON_AddObjectToObject(root, "switchover");
+
+	cJSON_AddStringToObject(o, "state", st->switching ?
+				(st->quiesced ? "waiting_for_standby" :
+				 "stopping_writes") : v->sw.running ?
+				"handing_over" : "idle");
+	if (v->sw.result[0])
+		cJSON_AddStringToObject(o, "last_result", v->sw.result);
+	else
+		cJSON_AddNullToObject(o, "last_result");
+}
+
+/* The aggregate resource state. */
 static void add_resources(cJSON *root, const struct voter *v)
 {
 	const struct res_state *s = res_set_state(v->res);
 	cJSON *o = cJSON_AddObjectToObject(root, "resources");
-	cJSON *ev = cJSON_AddArrayToObject(root, "events");
-	uint64_t first = v->n_events > VOTER_EVENTS ?
-		v->n_events - VOTER_EVENTS : 0;
 
 	cJSON_AddBoolToObject(o, "healthy", s->healthy);
 	if (s->has_position)
@@ -134,9 +194,6 @@ static void add_resources(cJSON *root, const struct voter *v)
 	cJSON_AddBoolToObject(o, "writable", s->writable);
 	cJSON_AddBoolToObject(o, "link_up", s->link_up);
 	cJSON_AddStringToObject(o, "detail", s->detail);
-	for (uint64_t i = first; i < v->n_events; i++)
-		cJSON_AddItemToArray(ev, cJSON_CreateString(
-			v->events[i % VOTER_EVENTS]));
 }
 
 /* Every [check]: name, passing or not, why (the last result). */
@@ -157,6 +214,25 @@ static void add_checks(cJSON *root, const struct voter *v)
 		cJSON_AddStringToObject(o, "reason", reason ? reason : "");
 		cJSON_AddItemToArray(arr, o);
 	}
+}
+
+/* The peer's HTTP API, so the dashboard can ask it too. */
+static void add_peer_api(cJSON *root, const struct voter *v)
+{
+	const struct conf_endpoint *ep = conf_api_listen(&v->conf,
+		v->self == 1 ? 2 : 1);
+	char url[128];
+
+	/* A wildcard or loopback address is no use to a browser elsewhere. */
+	if (!ep || !strcmp(ep->host, "0.0.0.0") || !strcmp(ep->host, "::") ||
+	    !strncmp(ep->host, "127.", 4) || !strcmp(ep->host, "::1")) {
+		cJSON_AddNullToObject(root, "peer_api");
+		return;
+	}
+	snprintf(url, sizeof(url), strchr(ep->host, ':') ?
+		 "http://[%s]:%u" : "http://%s:%u", ep->host,
+		 (unsigned)ep->port);
+	cJSON_AddStringToObject(root, "peer_api", url);
 }
 
 static void add_self(cJSON *root, const struct voter *v, uint64_t now)
@@ -211,7 +287,7 @@ char *status_json(const struct voter *v, uint64_t now)
 		add_node(root, "peer", v, v->self == 1 ? 2 : 1, now);
 		if (v->conf.has_witness)
 			add_node(root, "witness", v, ELECT_WITNESS_ID, now);
-		blocker = failover_blocker(v, now);
+		blocker = voter_failover_blocker(v, now);
 		cJSON_AddBoolToObject(root, "failover_possible", !blocker);
 		if (blocker)
 			cJSON_AddStringToObject(root, "failover_blocked_by",
@@ -220,6 +296,12 @@ char *status_json(const struct voter *v, uint64_t now)
 			cJSON_AddNullToObject(root, "failover_blocked_by");
 		if (v->res)
 			add_resources(root, v);
+		if (conf_data_resource(&v->conf))
+			add_replication(root, v);
+		else
+			cJSON_AddNullToObject(root, "replication");
+		add_switchover(root, v);
+		add_peer_api(root, v);
 		add_checks(root, v);
 		if (v->guard) {
 			cJSON *g = cJSON_AddObjectToObject(root, "guard");

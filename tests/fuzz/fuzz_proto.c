@@ -54,6 +54,7 @@ static struct proto_msg seed_msg(uint8_t type)
 	m.position = 0x1234567;
 	m.hb_seq = 999;
 	m.hb_send_ms = 123456000;
+	m.pause_gen = 1795499423719ull;
 	return m;
 }
 

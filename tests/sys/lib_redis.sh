@@ -236,11 +236,11 @@ hp_res()
 	hp_field "$1" ".resources | $2"
 }
 
-# hp_events NODE - NODE's events, one per line.
+# hp_events NODE - NODE's events (`hapair events`), one message per line.
 hp_events()
 {
-	hp_field "$1" '.events // [] | .[] | if type == "string" then .
-		else tostring end'
+	in_ns "$1" timeout 5 "$HAPAIR" events -c "$HP_CONF" --node "$1" \
+		--json -n 256 | jq -r '.events[] | .message'
 }
 
 # kept_paths NODE - the paths under keep_dir that NODE's events name

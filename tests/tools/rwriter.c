@@ -8,7 +8,7 @@
  *   rwriter --addr A --port P --duration-ms N --out FILE
  *           [--interval-ms 10] [--wait-ms 200] [--no-wait] [--prefix w]
  *           [--sentinel HOST:PORT,HOST:PORT,... --master-name NAME]
- *           [--ids FILE] [--mark-file F]
+ *           [--ids FILE] [--mark-file F] [--log FILE]
  *   rwriter check --addr A --port P --ids FILE [--prefix w]
  *
  * The writer sends write i (0, 1, 2, ...) at start + k * interval
@@ -51,6 +51,17 @@
  * fault mark (SIGUSR1, or the appearance of --mark-file) records
  * fault_ms; the *_after_fault_ms values are then the longest silences
  * that end after it.
+ *
+ * --log FILE (the chaos runner's history) gets one line per write that
+ * SET accepted, as it happens:
+ *
+ *   <id> <server> <send_ns> <set_ok_ns> <ack_ns>
+ *
+ * server is the first bind address of the server that accepted it (or
+ * "-" when unknown); the times are CLOCK_MONOTONIC nanoseconds (shared
+ * by every namespace of the machine): when SET was sent, when it
+ * answered OK, when WAIT answered >= 1 (-1 when the write was not
+ * acknowledged; with --no-wait the same as set_ok_ns).
  *
  * check reads every id of --ids back from one server (MGET in batches)
  * and prints {"checked":N,"missing":N,"missing_ids":[first 20]}: a key
@@ -202,6 +213,7 @@ struct writer {
 	struct server servers[MAX_SERVERS];
 	int n_servers;
 	char last_error[2 * ERR_MAX];
+	FILE *log;			/* --log, or NULL */
 };
 
 static void note_error(struct writer *w, const char *what, const char *why)
@@ -397,16 +409,27 @@ static void acknowledged(struct writer *w, uint64_t id, int64_t t)
 	}
 }
 
+/* One line of --log: a write SET accepted, acknowledged at ack (or -1). */
+static void log_write(struct writer *w, uint64_t id, int64_t send,
+		      int64_t set, int64_t ack)
+{
+	if (!w->log)
+		return;
+	fprintf(w->log, "%" PRIu64 " %s %" PRId64 " %" PRId64 " %" PRId64
+		"\n", id, w->server ? w->server->addr : "-", send, set, ack);
+}
+
 /* Write number id: SET, then (unless --no-wait) WAIT 1 wait-ms. */
 static void write_one(struct writer *w, uint64_t id)
 {
 	redisReply *r;
-	int64_t t;
+	int64_t t, send;
 
 	if (!w->ctx && reconnect(w) < 0) {
 		w->errors++;
 		return;
 	}
+	send = now_ns();
 	r = redisCommand(w->ctx, "SET %s:%" PRIu64 " %" PRIu64, w->prefix,
 			 id, id);
 	if (!r || r->type != REDIS_REPLY_STATUS || strcmp(r->str, "OK")) {
@@ -419,20 +442,27 @@ static void write_one(struct writer *w, uint64_t id)
 	w->set_ok++;
 	timeline_mark(w, &w->t_set, t);
 	if (w->no_wait) {
+		log_write(w, id, send, t, t);
 		acknowledged(w, id, t);
 		return;
 	}
 	redisSetTimeout(w->ctx, tv_ms(w->wait_ms + COMMAND_MS));
 	r = redisCommand(w->ctx, "WAIT 1 %ld", w->wait_ms);
 	if (!r || r->type != REDIS_REPLY_INTEGER) {
+		log_write(w, id, send, t, -1);
 		command_failed(w, "WAIT", r);
 		return;
 	}
 	redisSetTimeout(w->ctx, tv_ms(COMMAND_MS));
-	if (r->integer >= 1)
-		acknowledged(w, id, now_ns());
-	else
+	if (r->integer >= 1) {
+		int64_t ack = now_ns();
+
+		log_write(w, id, send, t, ack);
+		acknowledged(w, id, ack);
+	} else {
+		log_write(w, id, send, t, -1);
 		w->wait_timeouts++;
+	}
 	freeReplyObject(r);
 }
 
@@ -611,7 +641,7 @@ static const char writer_usage[] =
 	"rwriter --addr A --port P --duration-ms N --out FILE "
 	"[--interval-ms 10] [--wait-ms 200] [--no-wait] [--prefix w] "
 	"[--sentinel H:P,... --master-name NAME] [--ids FILE] "
-	"[--mark-file F]";
+	"[--mark-file F] [--log FILE]";
 
 static int writer_main(int argc, char **argv)
 {
@@ -628,10 +658,12 @@ static int writer_main(int argc, char **argv)
 		{ "ids", required_argument, NULL, 'I' },
 		{ "mark-file", required_argument, NULL, 'M' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "log", required_argument, NULL, 'L' },
 		{ 0 }
 	};
 	static struct writer w;
 	const char *out = NULL, *ids = NULL, *mark_file = NULL;
+	const char *log = NULL;
 	char ids_default[PATH_MAX];
 	long duration_ms = 0, interval_ms = 10;
 	sigset_t waitmask;
@@ -681,6 +713,9 @@ static int writer_main(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'L':
+			log = optarg;
+			break;
 		default:
 			die("usage", writer_usage);
 		}
@@ -698,11 +733,18 @@ static int writer_main(int argc, char **argv)
 	w.flags = calloc(w.slots, sizeof(*w.flags));
 	if (!w.flags)
 		die("out of memory", NULL);
+	if (log) {
+		w.log = fopen(log, "w");
+		if (!w.log)
+			die("--log: cannot write", log);
+	}
 	setup_signals(&waitmask);
 
 	w.start = now_ns();
 	writer_loop(&w, (int64_t)duration_ms * 1000000, mark_file,
 		    &waitmask);
+	if (w.log && fclose(w.log) != 0)
+		die("--log: cannot write", log);
 	write_result(&w, out, ids);
 	free(w.flags);
 	return 0;

@@ -35,7 +35,8 @@
  *    "initial":{"hp1a":true,"hp1b":false},"final":{...},
  *    "transitions":[{"t_ms":812.345,"ns":"hp1a","holds":false},...]}
  *
- * t_ms counts from the moment the initial dump finished.
+ * t_ms counts from the moment the initial dump finished; start_mono_ms
+ * is that moment on CLOCK_MONOTONIC.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -414,6 +415,9 @@ static void print_json(FILE *f, const struct watch *w)
 		(unsigned long long)w->dual_samples, ms(w->dual_ns));
 	fprintf(f, "\"samples\":%llu,\"sample_max_gap_ms\":%.3f,",
 		(unsigned long long)w->samples, ms(w->sample_max_gap_ns));
+	/* The start on CLOCK_MONOTONIC (shared by every namespace of the
+	 * machine), so other records can be put on the same time line. */
+	fprintf(f, "\"start_mono_ms\":%.3f,", ms(w->start_ns));
 	fprintf(f, "\"overruns\":%llu,\"transitions_dropped\":%llu,"
 		"\"realtime\":%s,", (unsigned long long)w->overruns,
 		(unsigned long long)w->tr_dropped,

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "events.h"
 #include "proto.h"
 
 /* Lines 1-9 of most configs below; line 10 is the first one after. */
@@ -401,7 +402,7 @@ static const struct bad_row bad_rows[] = {
 		       "digits, '_' or '-', got \"\"" },
 	{ "unknown resource type", VALID "[resource r]\ntype = bogus\n",
 	  "t.conf:11:", "[resource r] type: expected a known resource type "
-			"(vip, redis), got \"bogus\"" },
+			"(vip, redis, postgresql), got \"bogus\"" },
 	{ "resource without type",
 	  VALID "[resource r]\naddress = 192.0.2.9/32\ninterface = lo\n",
 	  "t.conf:10:", "[resource r]: missing required key \"type\"" },
@@ -469,7 +470,8 @@ static const struct bad_row bad_rows[] = {
 	{ "unknown section lists check and notify", VALID "[checks x]\n",
 	  "t.conf:10:", "[checks x]: unknown section; valid sections are "
 			"[cluster], [node NAME], [witness], [resource NAME], "
-			"[check NAME], [notify NAME] and [api]" },
+			"[check NAME], [notify NAME], [api], [alert NAME] "
+			"and [events]" },
 	{ "api without listen", VALID "[api]\n",
 	  "t.conf:10:", "[api]: missing required key \"listen\"" },
 	{ "api listen without port", VALID "[api]\nlisten = 127.0.0.1\n",
@@ -500,7 +502,17 @@ static const struct bad_row bad_rows[] = {
 	{ "api unknown key lists listen@NODE", VALID
 	  "[api]\nlisten = 127.0.0.1:1\ntoken = x\n",
 	  "t.conf:12:", "[api] token: unknown key; valid keys are listen, "
-			"listen@NODE" },
+			"token_file, listen@NODE" },
+	{ "api listen needed unless every node has listen@NODE", VALID
+	  "[api]\nlisten@a = 127.0.0.1:1\n",
+	  "t.conf:10:", "[api]: missing required key \"listen\" (or "
+			"listen@NODE for every node; none for b)" },
+	{ "cluster switchover_timeout out of range",
+	  "[cluster]\nname = c\nkey_file = /k\nswitchover_timeout = 50ms\n"
+	  "[node a]\naddress = 192.0.2.1\n[node b]\naddress = 192.0.2.2\n"
+	  "[witness]\naddress = 192.0.2.3\n",
+	  "t.conf:4:", "[cluster] switchover_timeout: expected a duration "
+		       "from 100ms to 10m" },
 	{ "api listen@ unknown node", VALID "[api]\nlisten = 127.0.0.1:1\n"
 	  "listen@c = 192.0.2.1:9405\n",
 	  "t.conf:12:", "[api] listen@c: expected the name of a [node] "
@@ -534,7 +546,8 @@ static const struct bad_row bad_rows[] = {
 	  "t.conf:11:", "[resource c] interface: unknown key; " REDIS_KEYS },
 	{ "two data resources", VALID REDIS "[resource other]\ntype = redis\n",
 	  "t.conf:13:", "[resource other] type: expected at most one data "
-			"resource (redis) per cluster, but [resource cache] on "
+			"resource (redis, postgresql) per cluster, but "
+			"[resource cache] on "
 			"line 10 is one already, got \"redis\"" },
 	{ "redis type twice", VALID REDIS "type = vip\n",
 	  "t.conf:12:", "[resource cache] type: duplicate key (first set on "
@@ -1306,8 +1319,8 @@ static void test_unknown_type_quiet(void **state)
 	assert_int_equal(parse(VALID "[resource r]\nport = 1\ntype = redi\n"
 			       "address = x\nfoo = bar\n", &c, &e), -1);
 	expect_error(&e, "t.conf:12:", "[resource r] type: expected a known "
-				       "resource type (vip, redis), got "
-				       "\"redi\"");
+				       "resource type (vip, redis, "
+				       "postgresql), got \"redi\"");
 	if (e.n != 1) {
 		print_errors(&e);
 		fail_msg("expected only the type error, got %d", e.n);
@@ -1618,6 +1631,455 @@ static void test_redis_password_file(void **state)
 					"No such file or directory"));
 }
 
+/* [alert NAME] and [events] (conf_alert.c). */
+
+#define ALERT "[alert pager]\nurl = https://alerts.example.net/hook\n"
+
+static void test_alerts(void **state)
+{
+	struct conf c;
+
+	expect_valid(VALID "[alert pager]\n"
+		     "url = https://alerts.example.net/hook?x=1\n"
+		     "bearer_token_file = /etc/hapair/pager.token\n"
+		     "min_severity = warning\n"
+		     "kinds = failover, switchover,sync ,fence\n"
+		     "timeout = 2s\n"
+		     "retries = 0\n"
+		     "retry_backoff = 60s\n"
+		     "[alert chat]\n"
+		     "url = http://[2001:db8::7]:8080\n"
+		     "[alert local]\n"
+		     "url = http://127.0.0.1:9/x # comment\n"
+		     "kinds = agent\n"
+		     "min_severity = critical\n"
+		     "retries = 100\n"
+		     "[events]\n"
+		     "file = /var/log/hapair/events.jsonl\n"
+		     "syslog = yes\n", &c);
+	assert_int_equal(c.n_alerts, 3);
+	assert_string_equal(c.alerts[0].name, "pager");
+	assert_string_equal(c.alerts[0].url,
+			    "https://alerts.example.net/hook?x=1");
+	assert_string_equal(c.alerts[0].bearer_token_file,
+			    "/etc/hapair/pager.token");
+	assert_string_equal(c.alerts[0].bearer_token, "");
+	assert_int_equal(c.alerts[0].min_severity, SEV_WARNING);
+	assert_int_equal(c.alerts[0].kinds,
+			 1u << EVK_FAILOVER | 1u << EVK_SWITCHOVER |
+			 1u << EVK_SYNC | 1u << EVK_FENCE);
+	assert_int_equal(c.alerts[0].timeout_ms, 2000);
+	assert_int_equal(c.alerts[0].retries, 0);
+	assert_int_equal(c.alerts[0].backoff_ms, 60000);
+	/* Defaults. */
+	assert_string_equal(c.alerts[1].url, "http://[2001:db8::7]:8080");
+	assert_string_equal(c.alerts[1].bearer_token_file, "");
+	assert_int_equal(c.alerts[1].min_severity, SEV_INFO);
+	assert_int_equal(c.alerts[1].kinds, (1u << EVK_MAX) - 1);
+	assert_int_equal(c.alerts[1].timeout_ms, 5000);
+	assert_int_equal(c.alerts[1].retries, 5);
+	assert_int_equal(c.alerts[1].backoff_ms, 1000);
+	assert_string_equal(c.alerts[2].url, "http://127.0.0.1:9/x");
+	assert_int_equal(c.alerts[2].kinds, 1u << EVK_AGENT);
+	assert_int_equal(c.alerts[2].min_severity, SEV_CRITICAL);
+	assert_int_equal(c.alerts[2].retries, 100);
+	assert_string_equal(c.events.file, "/var/log/hapair/events.jsonl");
+	assert_true(c.events.syslog);
+}
+
+static void test_events_defaults(void **state)
+{
+	struct conf c;
+
+	expect_valid(VALID, &c);
+	assert_int_equal(c.n_alerts, 0);
+	assert_string_equal(c.events.file, "");
+	assert_false(c.events.syslog);
+	expect_valid(VALID "[events]\n", &c);
+	assert_string_equal(c.events.file, "");
+	expect_valid(VALID "[events]\nsyslog = no\n", &c);
+	assert_false(c.events.syslog);
+}
+
+static const struct bad_row alert_rows[] = {
+	{ "alert without a name", VALID "[alert]\n",
+	  "t.conf:10:", "[alert]: expected a name, as in [alert NAME]" },
+	{ "alert without url", VALID "[alert pager]\nretries = 1\n",
+	  "t.conf:10:", "[alert pager]: missing required key \"url\"" },
+	{ "alert url ftp", VALID "[alert p]\nurl = ftp://example.net/\n",
+	  "t.conf:11:", "[alert p] url: expected an http:// or https:// URL "
+			"with a host" },
+	{ "alert url without scheme", VALID "[alert p]\nurl = example.net\n",
+	  "t.conf:11:", "got \"example.net\"" },
+	{ "alert url without host", VALID "[alert p]\nurl = http:///hook\n",
+	  "t.conf:11:", "[alert p] url: expected an http:// or https://" },
+	{ "alert url only scheme", VALID "[alert p]\nurl = https://\n",
+	  "t.conf:11:", "[alert p] url: expected" },
+	{ "alert url port without host", VALID "[alert p]\n"
+	  "url = http://:80/\n",
+	  "t.conf:11:", "[alert p] url: expected" },
+	{ "alert url port 0", VALID "[alert p]\nurl = http://h:0/\n",
+	  "t.conf:11:", "got \"http://h:0/\"" },
+	{ "alert url port too big", VALID "[alert p]\n"
+	  "url = http://h:65536\n",
+	  "t.conf:11:", "got \"http://h:65536\"" },
+	{ "alert url empty port", VALID "[alert p]\nurl = http://h:/x\n",
+	  "t.conf:11:", "got \"http://h:/x\"" },
+	{ "alert url with user", VALID "[alert p]\n"
+	  "url = https://me:pw@example.net/\n",
+	  "t.conf:11:", "no user:password@ (use bearer_token_file)" },
+	{ "alert url with space", VALID "[alert p]\n"
+	  "url = http://example.net/a b\n",
+	  "t.conf:11:", "without spaces" },
+	{ "alert url bad host char", VALID "[alert p]\n"
+	  "url = http://exa!mple.net/\n",
+	  "t.conf:11:", "[alert p] url: expected" },
+	{ "alert url bad ipv6", VALID "[alert p]\nurl = http://[::1/\n",
+	  "t.conf:11:", "[alert p] url: expected" },
+	{ "alert unknown key", VALID ALERT "token = abc\n",
+	  "t.conf:12:", "[alert pager] token: unknown key; valid keys are "
+			"url, bearer_token_file, min_severity, kinds, "
+			"timeout, retries, retry_backoff" },
+	{ "alert duplicate key", VALID ALERT "url = http://b/\n",
+	  "t.conf:12:", "[alert pager] url: duplicate key (first set on line "
+			"11)" },
+	{ "alert token file relative", VALID ALERT
+	  "bearer_token_file = pager.token\n",
+	  "t.conf:12:", "[alert pager] bearer_token_file: expected an "
+			"absolute path" },
+	{ "alert min_severity", VALID ALERT "min_severity = error\n",
+	  "t.conf:12:", "[alert pager] min_severity: expected info, warning "
+			"or critical, got \"error\"" },
+	{ "alert unknown kind", VALID ALERT "kinds = failover, failback\n",
+	  "t.conf:12:", "[alert pager] kinds: expected a comma list of event "
+			"kinds (role, election, failover, switchover, check, "
+			"fence, resource, sync, peer, pause, config, agent), "
+			"but \"failback\" is not one" },
+	{ "alert empty kind", VALID ALERT "kinds = failover,,sync\n",
+	  "t.conf:12:", "without empty items, got \"failover,,sync\"" },
+	{ "alert trailing comma", VALID ALERT "kinds = failover,\n",
+	  "t.conf:12:", "without empty items" },
+	{ "alert no kinds", VALID ALERT "kinds =\n",
+	  "t.conf:12:", "[alert pager] kinds: expected a comma list" },
+	{ "alert kind case", VALID ALERT "kinds = Failover\n",
+	  "t.conf:12:", "but \"Failover\" is not one" },
+	{ "alert timeout bare", VALID ALERT "timeout = 5\n",
+	  "t.conf:12:", "[alert pager] timeout: expected a duration of at "
+			"least 1ms, such as 5s, got \"5\"" },
+	{ "alert timeout 0", VALID ALERT "timeout = 0ms\n",
+	  "t.conf:12:", "[alert pager] timeout: expected a duration" },
+	{ "alert retries 101", VALID ALERT "retries = 101\n",
+	  "t.conf:12:", "[alert pager] retries: expected an integer from 0 "
+			"to 100, got \"101\"" },
+	{ "alert retries negative", VALID ALERT "retries = -1\n",
+	  "t.conf:12:", "[alert pager] retries: expected an integer" },
+	{ "alert backoff above 60s", VALID ALERT "retry_backoff = 61s\n",
+	  "t.conf:12:", "[alert pager] retry_backoff: expected a duration "
+			"from 1ms to 60s, such as 1s, got \"61s\"" },
+	{ "alert backoff bare", VALID ALERT "retry_backoff = 1\n",
+	  "t.conf:12:", "[alert pager] retry_backoff: expected a duration" },
+	{ "duplicate alert", VALID ALERT ALERT,
+	  "t.conf:12:", "[alert pager]: duplicate alert name (first on line "
+			"10)" },
+	{ "alert bad name", VALID "[alert pa/ger]\n",
+	  "t.conf:10:", "[alert pa/ger]: expected an alert name of 1 to "
+			"63 letters" },
+	{ "events with a name", VALID "[events log]\n",
+	  "t.conf:10:", "[events log]: expected [events] without a name" },
+	{ "duplicate events", VALID "[events]\n[events]\n",
+	  "t.conf:11:", "[events]: duplicate section (first on line 10)" },
+	{ "events file relative", VALID "[events]\nfile = events.jsonl\n",
+	  "t.conf:11:", "[events] file: expected an absolute path shorter "
+			"than 256 bytes, got \"events.jsonl\"" },
+	{ "events syslog", VALID "[events]\nsyslog = true\n",
+	  "t.conf:11:", "[events] syslog: expected yes or no, got \"true\"" },
+	{ "events unknown key", VALID "[events]\nkinds = all\n",
+	  "t.conf:11:", "[events] kinds: unknown key; valid keys are file, "
+			"syslog" },
+	{ "events duplicate key", VALID "[events]\nsyslog = no\n"
+	  "syslog = yes\n",
+	  "t.conf:12:", "[events] syslog: duplicate key (first set on line "
+			"11)" },
+};
+
+static void test_alert_errors(void **state)
+{
+	const struct bad_row *r;
+	struct conf_errors e;
+	struct conf c;
+	size_t i;
+
+	for (i = 0; i < sizeof(alert_rows) / sizeof(alert_rows[0]); i++) {
+		r = &alert_rows[i];
+		if (parse(r->text, &c, &e) != -1 || e.n == 0)
+			fail_msg("row \"%s\": parsed without error", r->name);
+		if (!has_error(&e, r->where, r->what)) {
+			print_errors(&e);
+			fail_msg("row \"%s\": no error above contains \"%s\" "
+				 "and \"%s\"", r->name, r->where, r->what);
+		}
+	}
+}
+
+static void test_alert_limit(void **state)
+{
+	char text[4096];
+	struct conf_errors e;
+	struct conf c;
+
+	snprintf(text, sizeof(text), VALID);
+	add_sections(text, sizeof(text), "alert", CONF_MAX_ALERTS,
+		     "url = http://127.0.0.1/\n");
+	expect_valid(text, &c);
+	assert_int_equal(c.n_alerts, CONF_MAX_ALERTS);
+	assert_string_equal(c.alerts[CONF_MAX_ALERTS - 1].name, "x7");
+	snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		 "[alert extra]\nurl = http://h/\n");
+	assert_int_equal(parse(text, &c, &e), -1);
+	/* 9 + 2 * 8 lines, then the ninth header. */
+	expect_error(&e, "t.conf:26:", "[alert extra]: too many alerts; at "
+				       "most 8 are supported");
+	assert_int_equal(e.n, 1);
+	assert_int_equal(c.n_alerts, CONF_MAX_ALERTS);
+}
+
+/* A config with one alert whose token file holds text (mode); the
+ * result of conf_load_alert_tokens. */
+static int load_token_text(const char *text, size_t len, mode_t mode,
+			   struct conf *c, struct hp_err *err)
+{
+	int rc;
+
+	expect_valid(VALID ALERT "[alert plain]\nurl = http://h/\n", c);
+	write_tmp(c->alerts[0].bearer_token_file,
+		  sizeof(c->alerts[0].bearer_token_file), text, len, mode);
+	memset(err, 0, sizeof(*err));
+	rc = conf_load_alert_tokens(c, err);
+	unlink(c->alerts[0].bearer_token_file);
+	return rc;
+}
+
+static void expect_token_error(const char *text, size_t len, mode_t mode,
+			       const char *want)
+{
+	struct hp_err err;
+	struct conf c;
+
+	assert_int_equal(load_token_text(text, len, mode, &c, &err), -1);
+	assert_string_equal(c.alerts[0].bearer_token, "");
+	if (!strstr(err.msg, "alert pager bearer_token_file /") ||
+	    !strstr(err.msg, want))
+		fail_msg("got \"%s\", expected it to contain \"%s\"", err.msg,
+			 want);
+}
+
+static void test_alert_tokens(void **state)
+{
+	char big[300];
+	struct hp_err err;
+	struct conf c;
+
+	assert_int_equal(load_token_text("s3cr3t-T0ken.x\n", 15, 0600, &c,
+					 &err), 0);
+	assert_string_equal(c.alerts[0].bearer_token, "s3cr3t-T0ken.x");
+	assert_string_equal(c.alerts[1].bearer_token, "");
+	assert_int_equal(load_token_text("abc", 3, 0400, &c, &err), 0);
+	assert_string_equal(c.alerts[0].bearer_token, "abc");
+	/* 255 bytes fit, 256 do not. */
+	memset(big, 't', sizeof(big));
+	big[255] = '\n';
+	assert_int_equal(load_token_text(big, 256, 0600, &c, &err), 0);
+	assert_int_equal(strlen(c.alerts[0].bearer_token), 255);
+	big[255] = 't';
+	big[256] = '\n';
+	expect_token_error(big, 257, 0600, "expected a token of 1 to 255 "
+			   "bytes on one line, got more");
+	expect_token_error(big, sizeof(big), 0600, "expected a token of at "
+			   "most 255 bytes, got more");
+	expect_token_error("abc\n", 4, 0644, "mode 0644 lets others read the "
+			   "bearer token; chmod 600 it");
+	expect_token_error("abc\n", 4, 0620, "lets others change");
+	expect_token_error("", 0, 0600, "got an empty file");
+	expect_token_error("ab c\n", 5, 0600, "expected a token of printable "
+			   "characters without spaces, got a space or control "
+			   "byte at byte 3");
+	expect_token_error("ab\tc", 4, 0600, "at byte 3");
+	expect_token_error("a\nb\n", 4, 0600, "a NUL or line break inside");
+
+	/* No token file: nothing read; a missing one names its path. */
+	expect_valid(VALID ALERT, &c);
+	assert_int_equal(conf_load_alert_tokens(&c, &err), 0);
+	snprintf(c.alerts[0].bearer_token_file,
+		 sizeof(c.alerts[0].bearer_token_file),
+		 "%s/hapair-no-such-token", tmp_dir());
+	assert_int_equal(conf_load_alert_tokens(&c, &err), -1);
+	assert_non_null(strstr(err.msg, "alert pager bearer_token_file "));
+	assert_non_null(strstr(err.msg, "hapair-no-such-token: cannot open: "
+					"No such file or directory"));
+}
+
+/* ---- [resource NAME] type = postgresql ------------------------------ */
+
+#define PG "[resource db]\ntype = postgresql\ndata_dir = /srv/pg\n"
+
+static void test_pg_full(void **state)
+{
+	struct conf c;
+	const struct conf_pg *g;
+
+	(void)state;
+	expect_valid(VALID "[resource db]\n"
+		     "data_dir = /var/lib/postgresql/15/main\n"
+		     "bin_dir = /opt/pg/bin\n"
+		     "host = 127.0.0.1\n"
+		     "port = 5433\n"
+		     "os_user = pgsys\n"
+		     "user = hasuper\n"
+		     "password_file = /etc/hapair/pg.pass\n"
+		     "database = admin\n"
+		     "replication_user = repl\n"
+		     "replication_password = r3pl\n"
+		     "replication = async\n"
+		     "max_lag_on_failover = 16MB\n"
+		     "timeout = 500ms\n"
+		     "action_timeout = 90s\n"
+		     "monitor_interval = 50ms\n"
+		     "keep_dir = /srv/kept\n"
+		     "log_file = /srv/pg.log\n"
+		     "type = postgresql\n"
+		     VIP "interface = eth0\n", &c);
+	assert_int_equal(c.resources[0].type, RES_POSTGRESQL);
+	g = &c.resources[0].pg;
+	assert_string_equal(g->data_dir, "/var/lib/postgresql/15/main");
+	assert_string_equal(g->bin_dir, "/opt/pg/bin");
+	assert_string_equal(g->host, "127.0.0.1");
+	assert_int_equal(g->port, 5433);
+	assert_string_equal(g->os_user, "pgsys");
+	assert_string_equal(g->user, "hasuper");
+	assert_string_equal(g->password_file, "/etc/hapair/pg.pass");
+	assert_string_equal(g->database, "admin");
+	assert_string_equal(g->repl_user, "repl");
+	assert_string_equal(g->repl_password, "r3pl");
+	assert_int_equal(g->replication, REPL_ASYNC);
+	assert_int_equal(g->max_lag_on_failover, 16 * 1024 * 1024);
+	assert_int_equal(g->timeout_ms, 500);
+	assert_int_equal(g->action_timeout_ms, 90000);
+	assert_int_equal(g->monitor_interval_ms, 50);
+	assert_string_equal(g->keep_dir, "/srv/kept");
+	assert_string_equal(g->log_file, "/srv/pg.log");
+	/* agent.c reads these for every data resource. */
+	assert_int_equal(c.resources[0].redis.replication, REPL_ASYNC);
+	assert_int_equal(c.resources[0].redis.max_lag_on_failover,
+			 16 * 1024 * 1024);
+	assert_ptr_equal(conf_data_resource(&c), &c.resources[0]);
+}
+
+static void test_pg_defaults(void **state)
+{
+	struct conf c;
+	const struct conf_pg *g;
+
+	(void)state;
+	expect_valid(VALID PG, &c);
+	g = &c.resources[0].pg;
+	assert_string_equal(g->bin_dir, "/usr/lib/postgresql/15/bin");
+	assert_string_equal(g->host, "/var/run/postgresql");
+	assert_int_equal(g->port, 5432);
+	assert_string_equal(g->os_user, "postgres");
+	assert_string_equal(g->user, "postgres");
+	assert_string_equal(g->database, "postgres");
+	assert_string_equal(g->repl_user, "replicator");
+	assert_int_equal(g->replication, REPL_SYNC);
+	assert_int_equal(g->max_lag_on_failover, 1024 * 1024);
+	assert_int_equal(g->timeout_ms, 2000);
+	assert_int_equal(g->action_timeout_ms, 60000);
+	assert_int_equal(g->monitor_interval_ms, 200);
+	assert_string_equal(g->log_file, "/var/log/postgresql/hapair-db.log");
+	assert_int_equal(c.resources[0].redis.replication, REPL_SYNC);
+}
+
+static void test_pg_errors(void **state)
+{
+	static const struct {
+		const char *text, *at, *msg;
+	} rows[] = {
+		{ VALID "[resource db]\ntype = postgresql\n", "t.conf:10:",
+		  "[resource db]: missing required key \"data_dir\"" },
+		{ VALID PG "data_dir = x\n", "t.conf:13:",
+		  "[resource db] data_dir: duplicate key" },
+		{ VALID "[resource db]\ntype = postgresql\ndata_dir = pg\n",
+		  "t.conf:12:", "[resource db] data_dir: expected an "
+				"absolute path" },
+		{ VALID PG "host = localhost\n", "t.conf:13:",
+		  "[resource db] host: expected a socket directory (absolute "
+		  "path) or an IP address, got \"localhost\"" },
+		{ VALID PG "host = /run/it's\n", "t.conf:13:",
+		  "[resource db] host: expected a socket directory" },
+		{ VALID PG "port = 70000\n", "t.conf:13:",
+		  "[resource db] port: expected a port number" },
+		{ VALID PG "user = bob smith\n", "t.conf:13:",
+		  "[resource db] user: expected a name of 1 to 63 letters, "
+		  "digits, '_', '-' or '.'" },
+		{ VALID PG "replication_user = 'r'\n", "t.conf:13:",
+		  "[resource db] replication_user: expected a name" },
+		{ VALID PG "password = a\npassword_file = /p\n", "t.conf:14:",
+		  "[resource db] password_file: expected either password or "
+		  "password_file, not both (password is set on line 13)" },
+		{ VALID PG "replication_password_file = /p\n"
+		  "replication_password = a\n", "t.conf:14:",
+		  "[resource db] replication_password: expected either "
+		  "replication_password or replication_password_file, not "
+		  "both (replication_password_file is set on line 13)" },
+		{ VALID PG "replication = quorum\n", "t.conf:13:",
+		  "[resource db] replication: expected sync or async" },
+		{ VALID PG "max_lag_on_failover = 16\n", "t.conf:13:",
+		  "[resource db] max_lag_on_failover: expected a size of WAL" },
+		{ VALID PG "action_timeout = 500ms\n", "t.conf:13:",
+		  "[resource db] action_timeout: expected a duration of at "
+		  "least 1s" },
+		{ VALID PG "address = 192.0.2.9/24\n", "t.conf:13:",
+		  "[resource db] address: unknown key; valid keys are type, "
+		  "data_dir" },
+		{ VALID REDIS PG, "t.conf:13:", "[resource db] type: expected "
+		  "at most one data resource (redis, postgresql) per cluster, "
+		  "but [resource cache] on line 10 is one already" },
+	};
+	struct conf c;
+	struct conf_errors e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (parse(rows[i].text, &c, &e) == 0)
+			fail_msg("config should be invalid:\n%s", rows[i].text);
+		expect_error(&e, rows[i].at, rows[i].msg);
+	}
+}
+
+static void test_pg_password_files(void **state)
+{
+	struct conf_pg g;
+	struct hp_err err;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(conf_load_pg_passwords(&g, &err), 0);
+	write_tmp(g.password_file, sizeof(g.password_file), "su\n", 3, 0600);
+	write_tmp(g.repl_password_file, sizeof(g.repl_password_file),
+		  "re'pl\n", 6, 0600);
+	assert_int_equal(conf_load_pg_passwords(&g, &err), 0);
+	assert_string_equal(g.password, "su");
+	assert_string_equal(g.repl_password, "re'pl");
+	assert_int_equal(chmod(g.repl_password_file, 0640), 0);
+	assert_int_equal(conf_load_pg_passwords(&g, &err), -1);
+	assert_non_null(strstr(err.msg, "postgresql replication password "
+				       "file"));
+	assert_non_null(strstr(err.msg, "mode 0640 lets others read the "
+				       "PostgreSQL replication password; "
+				       "chmod 600 it"));
+	unlink(g.password_file);
+	unlink(g.repl_password_file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1655,6 +2117,15 @@ int main(void)
 		cmocka_unit_test(test_section_limits),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_redis_password_file),
+		cmocka_unit_test(test_alerts),
+		cmocka_unit_test(test_events_defaults),
+		cmocka_unit_test(test_alert_errors),
+		cmocka_unit_test(test_alert_limit),
+		cmocka_unit_test(test_alert_tokens),
+		cmocka_unit_test(test_pg_full),
+		cmocka_unit_test(test_pg_defaults),
+		cmocka_unit_test(test_pg_errors),
+		cmocka_unit_test(test_pg_password_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

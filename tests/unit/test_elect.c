@@ -2399,6 +2399,209 @@ static void test_follow_new_primary(void **state)
 	assert_int_equal(ack->msg.flags & PF_IN_SYNC, PF_IN_SYNC);
 }
 
+
+/* ---- planned switchover and pause (table-free, single steps) ---- */
+
+static void step1(struct elect *cur, struct elect_event *ev, uint64_t now,
+		  struct elect_actions *out)
+{
+	struct elect next;
+
+	elect_step(cur, ev, now, &next, out);
+	expect_no_violation("step1", &next, now);
+	*cur = next;
+}
+
+static void ack_from_b(struct elect *st, uint64_t now, uint64_t pos,
+		       struct elect_actions *out)
+{
+	struct elect_event ev = { RECV(MSG_ACK, 2, 5) };
+
+	ev.msg.flags = PF_GRANTED | PF_HAS_POSITION | PF_IN_SYNC;
+	ev.msg.position = pos;
+	ev.msg.hb_send_ms = now;
+	step1(st, &ev, now, out);
+}
+
+/* A switchover stops writes, waits until the standby reports exactly
+ * the final position, and only then hands over with STEP_DOWN. */
+static void test_switchover_waits_for_position(void **state)
+{
+	struct elect st;
+	struct elect_actions out;
+	struct elect_event sw = { .type = EV_SWITCHOVER, .flag = true };
+	struct elect_event pos = { .type = EV_POSITION, .has_position = true,
+				   .position = 1000, .flag = false };
+	struct elect_event q = { .type = EV_QUIESCED };
+	const struct elect_action *a;
+
+	primary_a(&st);
+	st.conf.switchover_timeout_ms = 500;
+	st.has_position = true;
+	st.position = 990;
+	st.peer_in_sync = true;
+	st.peer_has_position = true;
+	st.peer_position = 990;
+	step1(&st, &sw, T0 + 1, &out);
+	assert_int_equal(count_act(&out, ACT_QUIESCE, -1), 1);
+	assert_int_equal(count_act(&out, ACT_FENCE, -1), 0);
+	assert_true(st.switching);
+	/* Heartbeats go out at once and ten times as often, flagged. */
+	a = find_send(&out, 2, MSG_HEARTBEAT);
+	assert_non_null(a);
+	assert_int_equal(a->msg.flags & PF_SWITCHOVER, PF_SWITCHOVER);
+	assert_int_equal(st.next_hb_ms, T0 + 1 + HB_MS / 10);
+
+	/* A write landed before the pause took effect: final is 1000. */
+	step1(&st, &pos, T0 + 2, &out);
+	step1(&st, &q, T0 + 2, &out);
+	assert_true(st.quiesced);
+	assert_int_equal(st.switch_pos, 1000);
+	ack_from_b(&st, T0 + 3, 995, &out);
+	assert_int_equal(st.role, ROLE_PRIMARY);
+	assert_null(find_send(&out, 2, MSG_STEP_DOWN));
+
+	ack_from_b(&st, T0 + 5, 1000, &out);
+	assert_int_equal(st.role, ROLE_STANDBY);
+	assert_int_equal(count_act(&out, ACT_FENCE, -1), 1);
+	a = find_send(&out, 2, MSG_STEP_DOWN);
+	assert_non_null(a);
+	assert_int_equal(a->msg.flags & PF_SWITCHOVER, PF_SWITCHOVER);
+	assert_int_equal(a->msg.position, 1000);
+	assert_false(st.switching);
+}
+
+/* The standby does not catch up in time: writes resume, we stay. */
+static void test_switchover_aborts_at_timeout(void **state)
+{
+	struct elect st;
+	struct elect_actions out;
+	struct elect_event sw = { .type = EV_SWITCHOVER, .flag = true };
+	struct elect_event q = { .type = EV_QUIESCED };
+	struct elect_event tick = { .type = EV_TICK };
+
+	primary_a(&st);
+	st.conf.switchover_timeout_ms = 50;
+	st.has_position = true;
+	st.position = 1000;
+	st.peer_in_sync = true;
+	step1(&st, &sw, T0 + 1, &out);
+	step1(&st, &q, T0 + 2, &out);
+	for (uint64_t t = T0 + 3; t < T0 + 51; t += 2) {
+		ack_from_b(&st, t, 900, &out);
+		assert_int_equal(count_act(&out, ACT_UNQUIESCE, -1), 0);
+	}
+	assert_true(st.switching);
+	assert_true(st.next_hb_ms <= T0 + 51 || st.switch_until_ms == T0 + 51);
+	step1(&st, &tick, T0 + 51, &out);
+	assert_int_equal(count_act(&out, ACT_UNQUIESCE, -1), 1);
+	assert_int_equal(count_act(&out, ACT_FENCE, -1), 0);
+	assert_int_equal(st.role, ROLE_PRIMARY);
+	assert_false(st.switching);
+	assert_null(find_send(&out, 2, MSG_STEP_DOWN));
+	/* A late ACK with the position changes nothing now. */
+	ack_from_b(&st, T0 + 52, 1000, &out);
+	assert_int_equal(st.role, ROLE_PRIMARY);
+}
+
+/* Not while paused: the paused standby would not take over. */
+static void test_switchover_refused_while_paused(void **state)
+{
+	struct elect st;
+	struct elect_actions out;
+	struct elect_event sw = { .type = EV_SWITCHOVER, .flag = true };
+
+	primary_a(&st);
+	st.paused = true;
+	step1(&st, &sw, T0 + 1, &out);
+	assert_false(st.switching);
+	assert_int_equal(count_act(&out, ACT_QUIESCE, -1), 0);
+}
+
+static void sim_pause(struct sim *s, uint8_t id, bool on, uint64_t gen)
+{
+	struct elect_event ev = { .type = EV_PAUSE, .flag = on, .gen = gen };
+
+	sim_step(s, id, &ev);
+}
+
+/* The whole planned switchover in the simulator, with the quiesce the
+ * agent reports back. */
+static void test_planned_switchover_quiesced(void **state)
+{
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		struct sim *s = sim_settled(1600 + seed);
+		uint8_t p = sim_primary(s), q = other_agent(p);
+		uint64_t t = s->now;
+
+		sim_event(s, p, EV_SWITCHOVER, true);
+		if (!s->n[p].st.switching)
+			sim_fail(s, p, "switchover did not start");
+		sim_run_until(s, s->now + 3);
+		sim_event(s, p, EV_QUIESCED, false);
+		if (sim_wait_primary(s, p, t + LEASE_MS / 2) != q)
+			sim_fail(s, q, "quiesced switchover took half a lease");
+		sim_hold(s, q, 500, "switchover target lost the role");
+		sim_free(s);
+	}
+}
+
+/* Pause is cluster-wide: set on one agent it reaches the other in its
+ * next HELLO; then the standby never takes over, while a primary that
+ * merely restarted gets its role back; resume on the other agent wins
+ * by its newer generation. */
+static void test_pause_cluster_wide(void **state)
+{
+	struct sim *s = sim_settled(1700);
+	uint8_t p = sim_primary(s), q = other_agent(p);
+	uint64_t t;
+
+	sim_pause(s, p, true, 1000);
+	sim_run_until(s, s->now + 3 * HB_MS);
+	if (!s->n[q].st.paused || s->n[q].st.pause_gen != 1000)
+		sim_fail(s, q, "pause did not reach the standby");
+	/* An older generation from anywhere changes nothing. */
+	sim_pause(s, q, false, 999);
+	if (!s->n[q].st.paused)
+		sim_fail(s, q, "an older resume overrode the pause");
+
+	sim_crash(s, p);
+	t = s->now;
+	sim_run_until(s, t + 10 * LEASE_MS);
+	if (sim_primary(s))
+		sim_fail(s, q, "the paused standby took over");
+	/* The old primary comes back (the disk of the sim has no pause
+	 * record: give it the agent's one) and leads again. */
+	sim_start_node(s, p);
+	s->n[p].st.paused = true;
+	s->n[p].st.pause_gen = 1000;
+	if (sim_wait_primary(s, 0, s->now + 10 * LEASE_MS) != p)
+		sim_fail(s, p, "the restarted primary did not lead again "
+			 "while paused");
+	sim_pause(s, q, false, 2000);
+	sim_run_until(s, s->now + 3 * HB_MS);
+	if (s->n[p].st.paused)
+		sim_fail(s, p, "resume did not reach the primary");
+	sim_crash(s, p);
+	if (sim_wait_primary(s, p, s->now + 10 * LEASE_MS) != q)
+		sim_fail(s, q, "no failover after resume");
+	sim_free(s);
+}
+
+/* A paused primary whose checks fail does not hand over. */
+static void test_pause_no_unhealthy_handover(void **state)
+{
+	struct sim *s = sim_settled(1800);
+	uint8_t p = sim_primary(s);
+
+	sim_pause(s, p, true, 5);
+	sim_run_until(s, s->now + 3 * HB_MS);
+	sim_event(s, p, EV_HEALTH, false);
+	sim_hold_still(s, p, 5 * LEASE_MS, "a paused unhealthy primary "
+		       "handed over");
+	sim_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2426,6 +2629,12 @@ int main(void)
 		cmocka_unit_test(test_sync_guard_on_at_promotion),
 		cmocka_unit_test(test_async_lag_blocks_campaign),
 		cmocka_unit_test(test_follow_new_primary),
+		cmocka_unit_test(test_switchover_waits_for_position),
+		cmocka_unit_test(test_switchover_aborts_at_timeout),
+		cmocka_unit_test(test_switchover_refused_while_paused),
+		cmocka_unit_test(test_planned_switchover_quiesced),
+		cmocka_unit_test(test_pause_cluster_wide),
+		cmocka_unit_test(test_pause_no_unhealthy_handover),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,6 +43,7 @@ enum {
 	U_POSITION = 1 << 7,
 	U_HB_SEQ = 1 << 8,
 	U_HB_SEND_MS = 1 << 9,
+	U_PAUSE_GEN = 1 << 10,
 };
 
 /* One row per message type: the body as proto.h lays it out, written
@@ -58,10 +59,12 @@ struct row {
 #define POS 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
 #define HBSEQ 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18
 #define HBSEND 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28
+#define PGEN 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68
 
 static const struct row rows[] = {
-	{ "hello", MSG_HELLO, U_ROLE | U_FLAGS | U_POSITION | U_PRIORITY, 16,
-	  { 0xb2, 0xa1, 0, 0, POS, 0x11, 0x22, 0x33, 0x44 } },
+	{ "hello", MSG_HELLO,
+	  U_ROLE | U_FLAGS | U_POSITION | U_PRIORITY | U_PAUSE_GEN, 24,
+	  { 0xb2, 0xa1, 0, 0, POS, 0x11, 0x22, 0x33, 0x44, PGEN } },
 	{ "heartbeat", MSG_HEARTBEAT,
 	  U_FLAGS | U_SYNC_SET | U_POSITION | U_LEASE_MS, 16,
 	  { 0xa1, 0xd4, 0, 0, POS, 0x55, 0x66, 0x77, 0x88 } },
@@ -108,6 +111,7 @@ static struct proto_msg full_msg(uint8_t type)
 		.position = 0x0102030405060708ull,
 		.hb_seq = 0x1112131415161718ull,
 		.hb_send_ms = 0x2122232425262728ull,
+		.pause_gen = 0x6162636465666768ull,
 	};
 	return m;
 }
@@ -134,6 +138,7 @@ static struct proto_msg expected_msg(const struct row *r)
 	m.position = r->used & U_POSITION ? f.position : 0;
 	m.hb_seq = r->used & U_HB_SEQ ? f.hb_seq : 0;
 	m.hb_send_ms = r->used & U_HB_SEND_MS ? f.hb_send_ms : 0;
+	m.pause_gen = r->used & U_PAUSE_GEN ? f.pause_gen : 0;
 	return m;
 }
 

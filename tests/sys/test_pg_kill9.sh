@@ -1,0 +1,21 @@
+#!/bin/bash
+#
+# test_pg_kill9.sh - PostgreSQL under hapair, fault: kill -9 of the
+# primary's postmaster; nobody restarts it but hapair's agent, which
+# brings it back as a standby (pg_rewind where needed).
+#
+# A writer inserts numbered rows through the VIP (sync replication: a
+# commit returns once the standby flushed it) from before the fault
+# until the old primary is back.  Asserted (pg_fault_scenario in
+# lib_pg.sh): exactly one primary afterwards (one server out of
+# recovery, the VIP on it); zero acknowledged rows missing on either
+# server; the old primary rejoined as a standby by itself and streams
+# (pg_stat_wal_receiver); never two VIP holders.
+#
+# Timers: heartbeat 20ms, lease 200ms.
+
+set -euo pipefail
+# shellcheck source=tests/sys/lib_pg.sh
+source "$(dirname "$0")/lib_pg.sh"
+
+pg_fault_scenario pg_kill9
