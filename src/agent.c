@@ -366,6 +366,10 @@ static int do_action(struct voter *v, const struct elect *next,
 		send_msg(v, a->to, &a->msg);
 		break;
 	case ACT_FENCE:
+		/* A planned switchover hands over only once the standby
+		 * reported our exact final position: no copy to keep. */
+		if (a->why == WHY_SWITCHOVER && v->st.switching)
+			res_set_handed_over(v->res);
 		v->fences++;
 		hp_log(LOG_WARN, "fenced (%s): VIPs removed, writes stopped",
 		       elect_why_name(a->why));

@@ -336,6 +336,13 @@ void res_set_unquiesce(struct res_set *set)
 			set->res[i].ops->unquiesce(&set->res[i]);
 }
 
+void res_set_handed_over(struct res_set *set)
+{
+	for (int i = 0; i < set->n && !set->closing; i++)
+		if (set->res[i].ops->handed_over)
+			set->res[i].ops->handed_over(&set->res[i]);
+}
+
 void res_set_monitor_now(struct res_set *set)
 {
 	for (int i = 0; i < set->n && !set->closing; i++) {

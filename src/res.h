@@ -88,6 +88,10 @@ void res_set_fence(struct res_set *set);
 void res_set_quiesce(struct res_set *set, res_done_cb done, void *data);
 void res_set_unquiesce(struct res_set *set);
 
+/* The switchover handed over (res_ops.handed_over): the standby has
+ * every write, nothing needs keeping aside on the coming demote. */
+void res_set_handed_over(struct res_set *set);
+
 /* Run a monitoring round now (the state callback fires when it ends),
  * e.g. to learn the final position during a switchover. */
 void res_set_monitor_now(struct res_set *set);

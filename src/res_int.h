@@ -47,6 +47,10 @@ struct res_ops {
 	/* The switchover was aborted: accept writes again.  Fire and
 	 * forget.  NULL: nothing to do. */
 	void (*unquiesce)(struct res *r);
+	/* The switchover handed over: the standby confirmed this store's
+	 * exact final position, so the coming demote need not keep a copy
+	 * of its data.  NULL: nothing to do. */
+	void (*handed_over)(struct res *r);
 	/* One monitoring round: update r->state, then res_monitor_done().
 	 * NULL: nothing to watch (r->state is set once, in open). */
 	void (*monitor)(struct res *r);

@@ -494,6 +494,15 @@ static void redis_unquiesce(struct res *r)
 	op_start(d, OP_UNQUIESCE, 0, plan, 1);
 }
 
+/* The replica confirmed our final offset before the hand-over: the
+ * demote that follows has nothing to keep (see after_step, ST_ROLE). */
+static void redis_handed_over(struct res *r)
+{
+	struct rds *d = r->priv;
+
+	d->kept = true;
+}
+
 static void sync_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct rds *d = redis_got_reply(ac, reply);
@@ -572,6 +581,7 @@ const struct res_ops res_redis_ops = {
 	.fence = redis_fence,
 	.quiesce = redis_quiesce,
 	.unquiesce = redis_unquiesce,
+	.handed_over = redis_handed_over,
 	.monitor = redis_monitor,
 	.set_sync = redis_set_sync,
 	.fence_sync = redis_fence_sync,

@@ -124,8 +124,10 @@ void trace_promoted(struct voter *v, int rc)
 	}
 	t->promoted_ms = now;
 	t->awaiting_write = has_data;
-	if (!has_data || res_set_state(v->res)->writable)
+	if (!has_data)
 		finish(v, now);
+	else	/* ask the store now rather than at the next poll */
+		res_set_monitor_now(v->res);
 }
 
 void trace_res_state(struct voter *v, bool writable)
