@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 TRIALS ?= 20
 SEED ?=
 
-.PHONY: all build asan test unit sys demo bench chaos fuzz clean
+.PHONY: all build asan test unit sys demo bench chaos fuzz model clean
 
 all: build
 
@@ -49,6 +49,11 @@ bench: build
 chaos: build
 	BUILD=$(abspath $(BUILD)) CHAOS_OUT=$(abspath $(BUILD))/chaos \
 		tests/chaos/run $(TRIALS) $(SEED)
+
+# The Promela model of the election/lease protocol, checked with spin
+# (model/README.md); `model/run --mutants` shows it catches broken rules.
+model:
+	model/run
 
 fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang \
