@@ -482,9 +482,15 @@ static void timer_cb(uv_timer_t *t)
 	 * gone whatever our state says. */
 	if (v->guard && guard_fence_count(v->guard) != v->guard_fences_seen) {
 		v->guard_fences_seen = guard_fence_count(v->guard);
-		events_add(v->events, EVK_FENCE, SEV_CRITICAL, v->st.term,
-			   "the guard fenced this node: the agent did not "
-			   "renew its lease in time (stopped or stalled)");
+		if (v->st.role == ROLE_PRIMARY)
+			events_add(v->events, EVK_FENCE, SEV_CRITICAL,
+				   v->st.term, "the guard fenced this node: "
+				   "the agent did not renew its lease in time "
+				   "(stopped or stalled)");
+		else
+			events_add(v->events, EVK_FENCE, SEV_INFO, v->st.term,
+				   "the guard fenced too at the lease deadline "
+				   "(the agent had already stepped down)");
 		simple_event(v, EV_GUARD_FENCED, false);
 		return;
 	}
@@ -772,6 +778,9 @@ static int load_passwords(struct voter *v, struct hp_err *err)
 		if (r->type == RES_REDIS &&
 		    conf_load_redis_password(&r->redis, err))
 			return -1;
+		if (r->type == RES_POSTGRESQL &&
+		    conf_load_pg_passwords(&r->pg, err))
+			return -1;
 	}
 	if (conf_load_alert_tokens(&v->conf, err))
 		return -1;
@@ -811,10 +820,9 @@ static int load_state(struct voter *v, struct hp_err *err)
 			   .hold_down_ms = v->conf.hold_down_ms,
 			   .priority = v->witness ? 0 :
 				       v->conf.nodes[v->self - 1].priority,
-			   .sync_mode = data &&
-					data->redis.replication == REPL_SYNC,
-			   .max_lag = data ?
-				      data->redis.max_lag_on_failover : 0,
+			   .sync_mode = data && conf_data_replication(data) ==
+						       REPL_SYNC,
+			   .max_lag = data ? conf_data_max_lag(data) : 0,
 			   .switchover_timeout_ms =
 				   v->conf.switchover_timeout_ms,
 		   },

@@ -643,3 +643,15 @@ const struct conf_resource *conf_data_resource(const struct conf *conf)
 			return &conf->resources[i];
 	return NULL;
 }
+
+enum conf_replication conf_data_replication(const struct conf_resource *r)
+{
+	return r->type == RES_POSTGRESQL ? r->pg.replication :
+	       r->redis.replication;
+}
+
+uint64_t conf_data_max_lag(const struct conf_resource *r)
+{
+	return r->type == RES_POSTGRESQL ? r->pg.max_lag_on_failover :
+	       r->redis.max_lag_on_failover;
+}

@@ -196,9 +196,7 @@ struct conf_resource {
 	char name[CONF_NAME_MAX];
 	enum conf_res_type type;
 	struct conf_vip vip;	/* type == RES_VIP */
-	struct conf_redis redis; /* type == RES_REDIS; for RES_POSTGRESQL
-				  * replication and max_lag_on_failover
-				  * are mirrored here (agent.c reads them) */
+	struct conf_redis redis; /* type == RES_REDIS */
 	struct conf_pg pg;	/* type == RES_POSTGRESQL */
 };
 
@@ -352,6 +350,11 @@ const struct conf_endpoint *conf_api_listen(const struct conf *conf,
 int conf_parse_duration_ms(const char *s, uint32_t *out_ms);
 int conf_parse_percent_ppm(const char *s, uint32_t *out_ppm);
 int conf_parse_size(const char *s, uint64_t *out_bytes);
+
+/* Replication mode and max_lag_on_failover of a data resource, whatever
+ * its type. */
+enum conf_replication conf_data_replication(const struct conf_resource *r);
+uint64_t conf_data_max_lag(const struct conf_resource *r);
 
 /* The data resource (redis, ...) or NULL: at most one per cluster. */
 const struct conf_resource *conf_data_resource(const struct conf *conf);

@@ -1,11 +1,11 @@
 /*
  * conf_res.c - the [resource NAME], [check NAME] and [notify NAME]
  * sections of the config file: a key table and setters per resource type
- * (vip, redis, postgresql) and for checks and notify programs, their defaults, the
- * interface@NODE keys of a vip, and the check pass over them once the
- * whole file is read (interface@NODE naming a node, password or
- * password_file, keys a check type does not use, a check timeout against
- * its interval).  PURE: libc only.
+ * (vip, redis, postgresql) and for checks and notify programs, their
+ * defaults, the interface@NODE keys of a vip, and the check pass over
+ * them once the whole file is read (interface@NODE naming a node,
+ * password or password_file, keys a check type does not use, a check
+ * timeout against its interval).  PURE: libc only.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -820,8 +820,6 @@ static void check_pg(struct parser *p, int i)
 	check_either(p, s, s->key_line[PGK_REPL_PASSWORD],
 		     s->key_line[PGK_REPL_PASSWORD_FILE],
 		     "replication_password", "replication_password_file");
-	cr->redis.replication = g->replication;
-	cr->redis.max_lag_on_failover = g->max_lag_on_failover;
 	if (!s->key_line[PGK_LOG_FILE]) {
 		char name[CONF_NAME_MAX];
 

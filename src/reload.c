@@ -92,8 +92,10 @@ static unsigned live_changes(const struct conf *a, const struct conf *b,
 static int load_secrets(struct conf *c, struct hp_err *err)
 {
 	for (int i = 0; i < c->n_resources; i++)
-		if (c->resources[i].type == RES_REDIS &&
-		    conf_load_redis_password(&c->resources[i].redis, err))
+		if ((c->resources[i].type == RES_REDIS &&
+		     conf_load_redis_password(&c->resources[i].redis, err)) ||
+		    (c->resources[i].type == RES_POSTGRESQL &&
+		     conf_load_pg_passwords(&c->resources[i].pg, err)))
 			return -1;
 	if (conf_load_alert_tokens(c, err))
 		return -1;

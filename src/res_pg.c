@@ -177,7 +177,9 @@ static void op_end(struct pgd *d, int rc, const char *msg)
 				  "refuses writes: %s", msg);
 		return;
 	case PGO_REPAIR:
-		if (rc && strcmp(msg, d->repair_err) != 0)
+		if (rc && d->rewind_err[0])
+			; /* rewind_failed() said it: not retried */
+		else if (rc && strcmp(msg, d->repair_err) != 0)
 			res_event(d->r, "not yet a standby of %s, retrying: %s",
 				  pg_node_name(d, d->primary_id), msg);
 		else if (!rc)
@@ -1017,8 +1019,10 @@ static void pg_set_sync(struct res *r, bool require)
 	if (d->c->replication != REPL_SYNC)
 		return;
 	d->require_sync = require;
-	/* Not primary: the next promote applies it. */
-	if (d->expect != PGE_PRIMARY || d->op == PGO_PROMOTE)
+	/* Not primary: the next promote applies it.  During a promote it
+	 * is sent too (ALTER SYSTEM works on a standby): the promote's own
+	 * step may have run already with the old value. */
+	if (d->expect != PGE_PRIMARY)
 		return;
 	sync_send(d);
 }
@@ -1086,17 +1090,24 @@ static void probe_reply(struct pgc *c, const PGresult *res, const char *err)
 {
 	struct pgd *d = c->d;
 
+	const char *why;
+
 	(void)res;
 	pgc_drop(c); /* a probe: connect, then hang up */
 	if (!err) {
 		d->probe_err[0] = '\0';
 		return;
 	}
-	if (strcmp(err, d->probe_err) != 0)
+	/* The status detail is short: libpq's words, without context. */
+	why = strstr(err, "connect: ");
+	why = why ? why + strlen("connect: ") : err;
+	while (!strncmp(why, "FATAL:", 6) || *why == ' ')
+		why += *why == ' ' ? 1 : 6;
+	if (strcmp(why, d->probe_err) != 0)
 		res_event(d->r, "replication connection to %s (user %s) "
 			  "fails: %s", pg_node_name(d, d->expect_id),
 			  d->c->repl_user, err);
-	snprintf(d->probe_err, sizeof(d->probe_err), "%s", err);
+	snprintf(d->probe_err, sizeof(d->probe_err), "%s", why);
 }
 
 /* The link to the primary has been down a while: ask why, as the WAL
@@ -1211,6 +1222,10 @@ static void parse_monitor(struct pgd *d, const PGresult *res)
 			   d->read_only ? " (read-only)" : "", lsn,
 			   PQgetvalue(res, 0, 11), PQgetvalue(res, 0, 8),
 			   mismatch ? ", " : "", mismatch ? mismatch : "");
+	} else if (d->probe_err[0] && !s->link_up) {
+		set_detail(d, "postgresql %s: standby, link to %s down: %s",
+			   d->r->cr->name, pg_node_name(d, d->expect_id),
+			   d->probe_err);
 	} else {
 		set_detail(d, "postgresql %s: standby of %s, wal receiver %s%s, "
 			   "link %s, lsn %s%s%s%s%s", d->r->cr->name,
@@ -1230,7 +1245,8 @@ static void monitor_reply(struct pgc *c, const PGresult *res,
 	struct pgd *d = c->d;
 
 	if (err) {
-		set_down(d, err);
+		/* A failed pg_rewind left the server down: say that. */
+		set_down(d, d->rewind_err[0] ? d->rewind_err : err);
 		if (strstr(err, "password authentication failed") ||
 		    strstr(err, "no pg_hba.conf entry"))
 			conf_problem(d, err);
@@ -1256,7 +1272,7 @@ static void pg_monitor(struct res *r)
 		if (!d->mon.conn && d->mon.retry_at_ms > mono_ms() &&
 		    strstr(err, "waiting before"))
 			return; /* keep the last state, which says why */
-		set_down(d, err);
+		set_down(d, d->rewind_err[0] ? d->rewind_err : err);
 		maybe_repair(d);
 		res_monitor_done(r);
 	}
@@ -1310,7 +1326,9 @@ static void pg_close(struct res *r)
 	pgc_close(&d->act);
 	pgc_close(&d->sync);
 	pgc_close(&d->probe);
-	pgx_close(d);
+	/* pg_rewind and friends run to their end (see child_killable). */
+	if (d->x.running && child_killable(d))
+		pgx_close(d);
 }
 
 const struct res_ops res_pg_ops = {

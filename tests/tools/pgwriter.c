@@ -24,14 +24,17 @@
  * tcp_user_timeout), and any error drops the connection, so the next
  * slot reconnects: the writer measures an outage, it does not sit in
  * one.  It stops after --duration-ms, after --max rows, or on
- * SIGTERM/SIGINT.
+ * SIGTERM/SIGINT.  SIGUSR1 marks the fault (benches): fault_ms, and
+ * outage_after_fault_ms, the longest stretch without an acknowledged
+ * commit that ends after the mark.
  *
  * Output: the ids of the acknowledged rows, one per line, to --ids FILE
  * (default FILE.ids), flushed as they come; and one JSON object to --out
  * FILE (written atomically through a rename):
  *
  *   {"mode":"insert","sent":N,"acked":N,"errors":N,"unsafe":N,
- *    "skipped":N,"connects":N,"outage_ms":X,"acked_ids_file":"...",
+ *    "skipped":N,"connects":N,"outage_ms":X,"fault_ms":X|null,
+ *    "outage_after_fault_ms":X|null,"acked_ids_file":"...",
  *    "last_error":"..."}
  *
  * outage_ms is the longest time between two consecutive acknowledged
@@ -66,16 +69,32 @@ struct writer {
 	FILE *idf;
 	long sent, acked, errors, unsafe, skipped, connects;
 	int64_t start, last_ack, outage;
+	int64_t fault, outage_after_fault; /* SIGUSR1 marks the fault */
 	bool warned;		/* the notice of a cancelled sync wait */
 	char last_error[ERR_MAX];
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, marked;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		marked = 1;
+	else
+		stop = 1;
+}
+
+/* A stretch without acknowledged commits ends at t. */
+static void gap_ends(struct writer *w, int64_t t)
+{
+	int64_t gap = t - w->last_ack;
+
+	if (marked && !w->fault)
+		w->fault = now_ns();
+	if (gap > w->outage)
+		w->outage = gap;
+	if (w->fault && t > w->fault && gap > w->outage_after_fault)
+		w->outage_after_fault = gap;
 }
 
 static void note_error(struct writer *w, const char *msg)
@@ -208,8 +227,7 @@ static void write_one(struct writer *w, long i)
 		return;
 	}
 	t = now_ns();
-	if (t - w->last_ack > w->outage)
-		w->outage = t - w->last_ack;
+	gap_ends(w, t);
 	w->last_ack = t;
 	w->acked++;
 	fprintf(w->idf, "%ld\n", i);
@@ -234,15 +252,16 @@ static void write_json(struct writer *w)
 {
 	char tmp[PATH_MAX];
 	FILE *f = atomic_open(w->out, tmp);
-	int64_t t = now_ns();
-
-	if (t - w->last_ack > w->outage)
-		w->outage = t - w->last_ack;
+	gap_ends(w, now_ns());
 	fprintf(f, "{\"mode\":\"insert\",\"sent\":%ld,\"acked\":%ld,"
 		"\"errors\":%ld,\"unsafe\":%ld,\"skipped\":%ld,"
-		"\"connects\":%ld,\"outage_ms\":%.3f,\"acked_ids_file\":",
+		"\"connects\":%ld,\"outage_ms\":%.3f,",
 		w->sent, w->acked, w->errors, w->unsafe, w->skipped,
 		w->connects, ms(w->outage));
+	json_ms_or_null(f, "fault_ms", w->fault, w->fault - w->start);
+	json_ms_or_null(f, "outage_after_fault_ms", w->fault,
+			w->outage_after_fault);
+	fprintf(f, "\"acked_ids_file\":");
 	json_str(f, w->ids);
 	fprintf(f, ",\"last_error\":");
 	json_str(f, w->last_error);
@@ -404,5 +423,6 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	return run_writer(&w);
 }

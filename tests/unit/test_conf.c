@@ -1968,8 +1968,8 @@ static void test_pg_full(void **state)
 	assert_string_equal(g->keep_dir, "/srv/kept");
 	assert_string_equal(g->log_file, "/srv/pg.log");
 	/* agent.c reads these for every data resource. */
-	assert_int_equal(c.resources[0].redis.replication, REPL_ASYNC);
-	assert_int_equal(c.resources[0].redis.max_lag_on_failover,
+	assert_int_equal(conf_data_replication(&c.resources[0]), REPL_ASYNC);
+	assert_int_equal(conf_data_max_lag(&c.resources[0]),
 			 16 * 1024 * 1024);
 	assert_ptr_equal(conf_data_resource(&c), &c.resources[0]);
 }
