@@ -1,0 +1,252 @@
+# shellcheck shell=bash
+#
+# faults.sh - the faults of the chaos runner, as apply/heal pairs, on
+# top of the namespace harness (tests/sys/lib.sh, lib_redis.sh).
+#
+#   fault_apply KIND TARGET...   inject one fault; prints the resolved
+#                                target (e.g. "primary" -> "a")
+#   fault_heal KIND TARGET...    undo it (TARGET as fault_apply printed)
+#   fault_heal_all               undo everything any fault may have left:
+#                                every node's nftables table, netem qdisc,
+#                                link; SIGCONT to the agents; restart of
+#                                agents, Redis and the witness that are
+#                                not running.  Idempotent.
+#
+# Kinds and targets (NODE is a, b or w; SERVER a, b, primary or standby,
+# resolved when applied: primary = the VIP holder, else a):
+#   agent_kill9 SERVER     kill -9 of the agent (its guard lives on);
+#                          heal: start it again
+#   agent_stop SERVER      SIGSTOP of the agent; heal: SIGCONT
+#   redis_kill9 SERVER     kill -9 of the redis-server (comes back empty:
+#                          no persistence); heal: start it again
+#   witness_kill9 w        kill -9 of the witness; heal: start it again
+#   link_down NODE         NODE's eth0 down; heal: up
+#   part2 NODE NODE        two-way partition between the two nodes
+#   part1 NODE NODE        one-way: the first stops hearing the second
+#                          (the second still hears the first)
+#   netem NODE             loss 20 %, delay 20 ms +- 10 ms, reordering
+#                          25 % on NODE's eth0 (tc netem)
+#   repl_cut SERVER        the server stops receiving Redis traffic
+#                          from the other server (port 6379 only): the
+#                          replication link breaks, heartbeats flow
+#   failover_burst primary three failovers in quick succession: kill -9
+#                          of the primary's agent, restart 0.6 s later,
+#                          and again on the new primary once one is
+#                          there (bounded waits); heal: agents running
+#
+# Partitions are nftables tables named hpc_<peer> inside the node that
+# drops (by the peer's IP and Ethernet source, so multicast from it is
+# dropped too, as partition_servers in lib.sh does), one table per
+# peer, so several partitions can overlap.  Every load-bearing loop is
+# bounded in count and time.
+
+if [[ -n ${HP_CHAOS_FAULTS_LOADED:-} ]]; then
+	return 0
+fi
+HP_CHAOS_FAULTS_LOADED=1
+
+# shellcheck source=tests/sys/lib_redis.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../sys/lib_redis.sh"
+
+# The current primary as the kernels see it (VIP holder), else a.
+resolve_server()
+{
+	local h
+	case $1 in
+	a | b) echo "$1" ;;
+	primary)
+		h=$(vip_holders)
+		if [[ $h == a || $h == b ]]; then
+			echo "$h"
+		else
+			echo a
+		fi
+		;;
+	standby) peer_of "$(resolve_server primary)" ;;
+	*) echo "resolve_server: '$1' is not a, b, primary or standby" >&2
+		return 1 ;;
+	esac
+}
+
+node_mac()
+{
+	ip -n "$(ns_of "$1")" -j link show eth0 | jq -r '.[0].address'
+}
+
+# nft_drop_from NODE PEER BOTH - NODE drops what comes from PEER; with
+# BOTH=1 also what it sends to PEER.
+nft_drop_from()
+{
+	local node=$1 peer=$2 both=$3 out=''
+	if ((both)); then
+		out="chain out {
+			type filter hook output priority raw;
+			ip daddr $(node_addr "$peer") drop
+		}"
+	fi
+	in_ns "$node" nft delete table inet "hpc_$peer" 2>/dev/null || true
+	in_ns "$node" nft -f - <<-EOF
+		table inet hpc_$peer {
+			chain in {
+				type filter hook prerouting priority raw;
+				ether saddr $(node_mac "$peer") drop
+				ip saddr $(node_addr "$peer") drop
+			}
+			$out
+		}
+	EOF
+}
+
+nft_undrop()
+{
+	in_ns "$1" nft delete table inet "hpc_$2" 2>/dev/null || true
+}
+
+# The replication cut: SERVER drops TCP from the other server's Redis
+# port (the replica's side of the link) and to it.
+repl_cut()
+{
+	local node=$1 peer
+	peer=$(peer_of "$node")
+	in_ns "$node" nft delete table inet hpc_repl 2>/dev/null || true
+	in_ns "$node" nft -f - <<-EOF
+		table inet hpc_repl {
+			chain in {
+				type filter hook prerouting priority raw;
+				ip saddr $(node_addr "$peer") tcp sport $REDIS_PORT drop
+				ip saddr $(node_addr "$peer") tcp dport $REDIS_PORT drop
+			}
+		}
+	EOF
+}
+
+agent_running()
+{
+	local pid
+	pid=$(bg_pid "agent-$1" 2>/dev/null) || return 1
+	pid_alive "$pid"
+}
+
+witness_running()
+{
+	local pid
+	pid=$(bg_pid witness 2>/dev/null) || return 1
+	pid_alive "$pid"
+}
+
+# Start an agent without lib.sh's bail on a slow answer: under faults
+# (netem, a stopped peer) the first status may take a while.
+chaos_start_agent()
+{
+	bg_start "agent-$1" "$1" "$HAPAIR" agent -c "$HP_CONF" -n "$1"
+	wait_for "agent $1 answers status" 5000 hp_status "$1" || true
+}
+
+# Three failovers in quick succession (bounded: each wait at most 3 s).
+failover_burst()
+{
+	local i p
+	for ((i = 0; i < 3; i++)); do
+		p=$(vip_holders)
+		[[ $p == a || $p == b ]] || break
+		agent_running "$p" || break
+		bg_signal "agent-$p" KILL || break
+		bg_wait_exit "agent-$p" 2000 || true
+		sleep 0.6
+		chaos_start_agent "$p"
+		wait_for "a new primary after kill -9 of $p" 3000 \
+			holder_is "$(peer_of "$p")" || break
+	done
+}
+
+fault_apply()
+{
+	local kind=$1 n
+	shift
+	case $kind in
+	agent_kill9)
+		n=$(resolve_server "$1")
+		bg_signal "agent-$n" KILL
+		bg_wait_exit "agent-$n" 2000
+		echo "$n" ;;
+	agent_stop)
+		n=$(resolve_server "$1")
+		bg_signal "agent-$n" STOP
+		echo "$n" ;;
+	redis_kill9)
+		n=$(resolve_server "$1")
+		bg_signal "redis-$n" KILL
+		bg_wait_exit "redis-$n" 2000
+		echo "$n" ;;
+	witness_kill9)
+		bg_signal witness KILL
+		bg_wait_exit witness 2000
+		echo w ;;
+	link_down)
+		link_down "$1"
+		echo "$1" ;;
+	part2)
+		nft_drop_from "$1" "$2" 1
+		nft_drop_from "$2" "$1" 1
+		echo "$1 $2" ;;
+	part1)
+		nft_drop_from "$1" "$2" 0
+		echo "$1 $2" ;;
+	netem)
+		in_ns "$1" tc qdisc replace dev eth0 root netem loss 20% \
+			delay 20ms 10ms reorder 25%
+		echo "$1" ;;
+	repl_cut)
+		n=$(resolve_server "$1")
+		repl_cut "$n"
+		echo "$n" ;;
+	failover_burst)
+		failover_burst >&2
+		echo primary ;;
+	*) echo "fault_apply: unknown fault kind '$kind'" >&2; return 1 ;;
+	esac
+}
+
+fault_heal()
+{
+	local kind=$1
+	shift
+	case $kind in
+	agent_kill9) agent_running "$1" || chaos_start_agent "$1" ;;
+	agent_stop) bg_signal "agent-$1" CONT || true ;;
+	redis_kill9) ensure_redis "$1" ;;
+	witness_kill9) witness_running || start_witness ;;
+	link_down) link_up "$1" ;;
+	part2) nft_undrop "$1" "$2"; nft_undrop "$2" "$1" ;;
+	part1) nft_undrop "$1" "$2" ;;
+	netem) in_ns "$1" tc qdisc del dev eth0 root 2>/dev/null || true ;;
+	repl_cut) in_ns "$1" nft delete table inet hpc_repl 2>/dev/null ||
+		true ;;
+	failover_burst)
+		agent_running a || chaos_start_agent a
+		agent_running b || chaos_start_agent b
+		;;
+	*) echo "fault_heal: unknown fault kind '$kind'" >&2; return 1 ;;
+	esac
+}
+
+fault_heal_all()
+{
+	local n p
+	for n in a b w; do
+		ip -n "$(ns_of "$n")" link set eth0 up 2>/dev/null || true
+		in_ns "$n" tc qdisc del dev eth0 root 2>/dev/null || true
+		for p in a b w repl; do
+			in_ns "$n" nft delete table inet "hpc_$p" \
+				2>/dev/null || true
+		done
+	done
+	for n in a b; do
+		bg_signal "agent-$n" CONT 2>/dev/null || true
+	done
+	witness_running || start_witness
+	for n in a b; do
+		redis_running "$n" || start_redis "$n" || true
+		agent_running "$n" || chaos_start_agent "$n"
+	done
+}
