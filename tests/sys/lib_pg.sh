@@ -140,6 +140,21 @@ pg_kill9()
 	pid=$(pg_pid "$1") || bail "postgres on $1 is not running"
 	kill -KILL "$pid"
 	wait_for "postmaster of $1 (pid $pid) exits" 5000 pid_gone "$pid"
+	# Its children notice the postmaster's death by themselves; until
+	# they have, a new postmaster refuses the shared memory they hold.
+	wait_for "every postgres process of $1 exits" 10000 pg_procs_gone "$1"
+}
+
+# No process works in NODE's data directory any more (postgres
+# processes chdir there).
+pg_procs_gone()
+{
+	local dir p
+	dir=$(readlink -f "$(pg_dir "$1")")
+	for p in /proc/[0-9]*; do
+		[[ $(readlink "$p/cwd" 2>/dev/null) == "$dir" ]] && return 1
+	done
+	return 0
 }
 
 # pg_init NODE - initdb NODE's cluster, start it, create the roles and
