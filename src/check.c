@@ -73,6 +73,11 @@ void check_result(struct check *c, bool pass, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool check_closing(const struct check *c)
+{
+	return c->set->closing;
+}
+
 static void maybe_free(struct check_set *set)
 {
 	if (set->closing && set->handles == 0)

@@ -93,6 +93,9 @@ uv_loop_t *check_loop(const struct check *c);
 void check_run_handle_opened(struct check *c);
 void check_run_handle_closed(uv_handle_t *h);
 
+/* The set of c is being closed. */
+bool check_closing(const struct check *c);
+
 /* Text for a libuv status code, e.g. "Connection refused". */
 const char *check_strerror(int status);
 

@@ -185,4 +185,10 @@ void check_script_stop(struct check *c, bool timed_out)
 	if (s->spawned && !s->exited)
 		kill(-s->proc.pid, SIGKILL);
 	close_pipe(c);
+	/* The set is closing (agent shutdown, reload): do not wait for the
+	 * exit, whose callback may never run - the agent closes every
+	 * handle still open right after. */
+	if (check_closing(c) && s->spawned && !s->exited &&
+	    !uv_is_closing((uv_handle_t *)&s->proc))
+		uv_close((uv_handle_t *)&s->proc, check_run_handle_closed);
 }
