@@ -343,15 +343,17 @@ void res_set_handed_over(struct res_set *set)
 			set->res[i].ops->handed_over(&set->res[i]);
 }
 
+void res_monitor_soon(struct res *r)
+{
+	if (!r->set->closing && r->ops->monitor && r->monitor_ms)
+		uv_timer_start(&r->monitor_timer, monitor_tick, 0,
+			       r->monitor_ms);
+}
+
 void res_set_monitor_now(struct res_set *set)
 {
-	for (int i = 0; i < set->n && !set->closing; i++) {
-		struct res *r = &set->res[i];
-
-		if (r->ops->monitor && r->monitor_ms)
-			uv_timer_start(&r->monitor_timer, monitor_tick, 0,
-				       r->monitor_ms);
-	}
+	for (int i = 0; i < set->n && !set->closing; i++)
+		res_monitor_soon(&set->res[i]);
 }
 
 void res_set_fence(struct res_set *set)

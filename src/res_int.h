@@ -92,6 +92,11 @@ void res_step_extend(struct res *r, unsigned token, uint32_t ms);
 /* A monitoring round finished; r->state holds its result. */
 void res_monitor_done(struct res *r);
 
+/* Run r's next monitoring round on the next loop turn instead of at its
+ * interval: a connection the resource keeps was lost, and how the server
+ * is should be known now, not up to one interval later. */
+void res_monitor_soon(struct res *r);
+
 /* Something an operator must hear about (DESIGN.md: nothing discarded
  * silently; a fence that failed).  printf-style, one sentence. */
 void res_event(struct res *r, const char *fmt, ...)

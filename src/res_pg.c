@@ -307,8 +307,14 @@ static void step_sql(struct pgd *d, enum pg_step s, char *sql, size_t size)
 			 "application_name NOT LIKE 'hapair-%%'");
 		return;
 	case PS_PROMOTE:
-		snprintf(sql, size, "SELECT pg_promote(true, %u)",
-			 d->c->action_timeout_ms / 1000);
+		/* pg_promote(true) looks every 100 ms whether it is done:
+		 * look every 5 ms instead, within the action's timeout. */
+		snprintf(sql, size, "DO $$BEGIN IF pg_is_in_recovery() THEN "
+			 "PERFORM pg_promote(false); END IF; FOR i IN 1..%u "
+			 "LOOP EXIT WHEN NOT pg_is_in_recovery(); PERFORM "
+			 "pg_sleep(0.005); END LOOP; END$$; "
+			 "SELECT NOT pg_is_in_recovery()",
+			 d->c->action_timeout_ms / 5);
 		return;
 	case PS_SLOT:
 		slot_name(d, peer_id(d), v, 80);
@@ -325,9 +331,10 @@ static void step_sql(struct pgd *d, enum pg_step s, char *sql, size_t size)
 static void after_probe(struct pgd *d, const PGresult *res)
 {
 	bool recovery = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+	/* Everything that can be set while in recovery is set before
+	 * the promotion, so writes are accepted the moment it ends. */
 	static const enum pg_step promote_standby[] = {
-		PS_SYNCNAMES, PS_RELOAD, PS_PROMOTE, PS_SLOT, PS_READWRITE,
-		PS_RELOAD
+		PS_SYNCNAMES, PS_READWRITE, PS_RELOAD, PS_PROMOTE, PS_SLOT
 	};
 	static const enum pg_step promote_primary[] = {
 		PS_SYNCNAMES, PS_SLOT, PS_READWRITE, PS_RELOAD
@@ -371,6 +378,13 @@ static void step_reply(struct pgc *c, const PGresult *res, const char *err)
 	struct pgd *d = c->d;
 	enum pg_step s = d->plan[d->pi];
 
+	if (err && s == PS_PROBE && d->pi == 0 && d->op == PGO_PROMOTE) {
+		/* Not answering: is it running at all? (PS_STATUS) */
+		static const enum pg_step status[] = { PS_STATUS };
+
+		op_start(d, d->op, d->token, status, N(status));
+		return;
+	}
 	if (err) {
 		op_end(d, -1, err);
 		return;
@@ -383,8 +397,8 @@ static void step_reply(struct pgc *c, const PGresult *res, const char *err)
 		if (PQntuples(res) < 1 || PQgetvalue(res, 0, 0)[0] != 't') {
 			char msg[HP_ERR_MAX];
 
-			snprintf(msg, sizeof(msg), "%s: pg_promote() returned "
-				 "false: not promoted within %u s", d->where,
+			snprintf(msg, sizeof(msg), "%s: pg_promote(): still "
+				 "in recovery after %u s", d->where,
 				 d->c->action_timeout_ms / 1000);
 			op_end(d, -1, msg);
 			return;
@@ -908,7 +922,8 @@ static void op_start(struct pgd *d, enum pg_op op, unsigned token,
 	d->pi = 0;
 	memcpy(d->plan, plan, (size_t)n * sizeof(*plan));
 	d->plan[n] = PS_END;
-	pgc_drop(&d->act);
+	if (d->act.busy)
+		pgc_drop(&d->act); /* the superseded op's query */
 	if (d->x.running) {
 		d->waiting_child = true;
 		if (child_killable(d))
@@ -924,7 +939,9 @@ static void op_start(struct pgd *d, enum pg_op op, unsigned token,
 static void pg_promote(struct res *r, unsigned token)
 {
 	struct pgd *d = r->priv;
-	static const enum pg_step plan[] = { PS_STATUS };
+	/* A running server answers at once; only one that does not is
+	 * looked at with pg_ctl status (step_reply()). */
+	static const enum pg_step plan[] = { PS_PROBE };
 
 	d->expect = PGE_PRIMARY;
 	d->rewind_err[0] = '\0';
@@ -1278,6 +1295,14 @@ static void pg_monitor(struct res *r)
 	}
 }
 
+/* The server closed the idle monitoring connection: a crashed or
+ * stopped postmaster takes its backends with it at once, so look now
+ * rather than up to one monitor_interval later. */
+static void mon_lost(struct pgc *c)
+{
+	res_monitor_soon(c->d->r);
+}
+
 /* ---- open and close ------------------------------------------------ */
 
 static int pg_open(struct res *r, struct hp_err *err)
@@ -1310,6 +1335,7 @@ static int pg_open(struct res *r, struct hp_err *err)
 	snprintf(r->state.detail, sizeof(r->state.detail),
 		 "postgresql %s: not checked yet", r->cr->name);
 	pgc_init(d, &d->mon, "monitor", c->timeout_ms);
+	d->mon.idle_lost = mon_lost;
 	pgc_init(d, &d->act, "action", c->action_timeout_ms);
 	pgc_init(d, &d->sync, "sync", c->timeout_ms);
 	pgc_init(d, &d->probe, "probe", c->timeout_ms);

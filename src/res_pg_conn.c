@@ -306,6 +306,16 @@ static void io_step(struct pgc *c, int events)
 			;
 }
 
+/* Something came on a connection with no query in flight: has the
+ * server ended it? */
+static bool idle_conn_ended(struct pgc *c)
+{
+	if (!PQconsumeInput(c->conn))
+		return true;
+	(void)PQisBusy(c->conn); /* parses it: notices reach on_notice() */
+	return c->server_ended || PQstatus(c->conn) == CONNECTION_BAD;
+}
+
 static void on_poll(uv_poll_t *h, int status, int events)
 {
 	struct pgc *c = h->data;
@@ -319,8 +329,11 @@ static void on_poll(uv_poll_t *h, int status, int events)
 		connect_step(c);
 	else if (c->busy)
 		io_step(c, events);
-	else if (c->conn && !PQconsumeInput(c->conn))
+	else if (c->conn && idle_conn_ended(c)) {
 		pgc_drop(c); /* idle connection closed by the server */
+		if (c->idle_lost)
+			c->idle_lost(c);
+	}
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -329,6 +342,20 @@ static void on_timeout(uv_timer_t *t)
 
 	fail(c, "%s: no answer within %u ms; connection dropped", c->label,
 	     c->timeout_ms);
+}
+
+/* libpq hands an ErrorResponse that arrives while no query runs to the
+ * notice receiver.  A FATAL one is the server ending this connection
+ * (postmaster gone, pg_terminate_backend, shutdown): the socket itself
+ * closes only once the backend has exited, 100 ms or more later. */
+static void on_notice(void *arg, const PGresult *res)
+{
+	struct pgc *c = arg;
+	const char *sev = PQresultErrorField(res,
+					     PG_DIAG_SEVERITY_NONLOCALIZED);
+
+	if (sev && (!strcmp(sev, "FATAL") || !strcmp(sev, "PANIC")))
+		c->server_ended = true;
 }
 
 static int connect_now(struct pgc *c, char *err, size_t size)
@@ -371,7 +398,9 @@ static int connect_now(struct pgc *c, char *err, size_t size)
 		return -1;
 	}
 	PQsetnonblocking(c->conn, 1);
+	PQsetNoticeReceiver(c->conn, on_notice, c);
 	c->connected = false;
+	c->server_ended = false;
 	return 0;
 }
 

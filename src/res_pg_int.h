@@ -59,6 +59,10 @@ struct pgc {
 	pgc_cb cb;
 	PGresult *res;		/* last result of the query in flight */
 	char err[HP_ERR_MAX];	/* first error of the query in flight */
+	/* The server closed the connection while no query ran (e.g. the
+	 * postmaster died): called after the drop, may be NULL. */
+	void (*idle_lost)(struct pgc *c);
+	bool server_ended;	/* a FATAL notice came: it is closing */
 };
 
 /* A child process (pg_ctl, pg_rewind, ...) with a timeout. */
@@ -112,7 +116,7 @@ enum pg_step {
 	PS_READWRITE,	/* ALTER SYSTEM RESET default_transaction_read_only */
 	PS_RELOAD,	/* SELECT pg_reload_conf() */
 	PS_KICK,	/* end the client sessions (after PS_READONLY) */
-	PS_PROMOTE,	/* SELECT pg_promote(true, N) */
+	PS_PROMOTE,	/* pg_promote(false), wait until out of recovery */
 	PS_SLOT,	/* the peer's replication slot, if missing */
 };
 

@@ -80,10 +80,20 @@ static void on_connect(const redisAsyncContext *ac, int status)
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
+	struct rds *d = ac->data;
+	bool idle = d->ac == ac && d->pending == 0;
+
 	if (status != REDIS_OK)
-		conn_lost(ac->data, ac, "connection lost: %s", ac->c.errstr);
+		conn_lost(d, ac, "connection lost: %s", ac->c.errstr);
 	else
-		conn_lost(ac->data, ac, "connection closed");
+		conn_lost(d, ac, "connection closed");
+	if (idle) {
+		/* Closed while nothing was asked (Redis killed or
+		 * restarted, CLIENT KILL): reconnect and look at once. */
+		d->retry_at_ms = 0;
+		d->backoff_ms = BACKOFF_MIN_MS;
+		res_monitor_soon(d->r);
+	}
 }
 
 struct rds *redis_got_reply(redisAsyncContext *ac, const redisReply *rep)
