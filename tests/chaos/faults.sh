@@ -29,6 +29,13 @@
 #   repl_cut SERVER        the server stops receiving Redis traffic
 #                          from the other server (port 6379 only): the
 #                          replication link breaks, heartbeats flow
+#   lag_fail primary       the targeted lag fault: repl_cut on the
+#                          standby, writes it never gets (async: until
+#                          it is past max_lag_on_failover), then
+#                          kill -9 of the primary's agent: the standby,
+#                          behind (async: past max_lag_on_failover;
+#                          sync: out of sync), must not take over;
+#                          heal: agent started, cut removed
 #   failover_burst primary three failovers in quick succession: kill -9
 #                          of the primary's agent, restart 0.6 s later,
 #                          and again on the new primary once one is
@@ -142,6 +149,26 @@ chaos_start_agent()
 	wait_for "agent $1 answers status" 5000 hp_status "$1" || true
 }
 
+# lag_fail's wait: until the standby NODE sees itself more than
+# max_lag_on_failover behind (async; at most 6 s), or 1 s (sync: by
+# then the cut has taken it out of sync).
+lag_builds()
+{
+	local i lag
+	if [[ ${MODE:-sync} != async ]]; then
+		sleep 1
+		return 0
+	fi
+	for ((i = 0; i < 60; i++)); do
+		lag=$(hp_field "$1" .replication.lag 2>/dev/null) || lag=0
+		[[ $lag =~ ^[0-9]+$ ]] || lag=0
+		((lag > ${MAX_LAG_BYTES:-16384})) && return 0
+		sleep 0.1
+	done
+	echo "lag_fail: $1 never got more than ${MAX_LAG_BYTES:-16384}" \
+		"bytes behind (last $lag)" >&2
+}
+
 # Three failovers in quick succession (bounded: each wait at most 3 s).
 failover_burst()
 {
@@ -200,6 +227,13 @@ fault_apply()
 		n=$(resolve_server "$1")
 		repl_cut "$n"
 		echo "$n" ;;
+	lag_fail)
+		n=$(resolve_server primary)
+		repl_cut "$(peer_of "$n")"
+		lag_builds "$(peer_of "$n")"
+		bg_signal "agent-$n" KILL
+		bg_wait_exit "agent-$n" 2000
+		echo "$n $(peer_of "$n")" ;;
 	failover_burst)
 		failover_burst >&2
 		echo primary ;;
@@ -222,6 +256,10 @@ fault_heal()
 	netem) in_ns "$1" tc qdisc del dev eth0 root 2>/dev/null || true ;;
 	repl_cut) in_ns "$1" nft delete table inet hpc_repl 2>/dev/null ||
 		true ;;
+	lag_fail)
+		agent_running "$1" || chaos_start_agent "$1"
+		in_ns "$2" nft delete table inet hpc_repl 2>/dev/null || true
+		;;
 	failover_burst)
 		agent_running a || chaos_start_agent a
 		agent_running b || chaos_start_agent b

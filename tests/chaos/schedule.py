@@ -37,6 +37,7 @@ KINDS = {
     "netem": (2, 500, 4000),
     "repl_cut": (1, 400, 3000),
     "failover_burst": (1, 0, 0),
+    "lag_fail": (1, 1500, 4000),
 }
 
 
@@ -58,7 +59,7 @@ def targets(r, kind):
         return [r.choice(["a", "b", "a", "b", "w"])]
     if kind in ("part2", "part1"):
         return r.sample(["a", "b", "w"], 2)
-    if kind == "failover_burst":
+    if kind in ("failover_burst", "lag_fail"):
         return ["primary"]
     raise ValueError("unknown kind %s" % kind)
 

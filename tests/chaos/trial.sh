@@ -192,6 +192,7 @@ fault_keys()
 	netem) echo "netem-$2" ;;
 	repl_cut) echo "repl-$2" ;;
 	failover_burst) echo "agent-a agent-b" ;;
+	lag_fail) echo "agent-a agent-b repl-a repl-b" ;;
 	esac
 }
 
