@@ -42,6 +42,7 @@ bench: build
 	bench/failover.sh
 	bench/redis_failover.sh
 	bench/switchover.sh
+	bench/pg_failover.sh
 
 # Randomized faults on a Redis pair, histories checked against the
 # invariants; report in $(BUILD)/chaos/report.md (SEED empty: random,
