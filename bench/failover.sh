@@ -57,6 +57,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/sys/lib.sh
 source "$BENCH_DIR/../tests/sys/lib.sh"
+# shellcheck source=bench/lib_ka.sh
+source "$BENCH_DIR/lib_ka.sh"
 
 TRIALS=${TRIALS:-5}
 BENCH_TOOLS=${BENCH_TOOLS:-hapair hapair-tuned keepalived keepalived-fast}
@@ -123,93 +125,6 @@ ka_conf()
 	EOF
 }
 
-# Separate pid files per server: two keepalived on one machine must not
-# take each other for an already running daemon.
-ka_start()
-{
-	local profile=$1 node
-	for node in a b; do
-		ka_conf "$node" "$profile"
-		bg_start "ka-$node" "$node" keepalived -n -l -D -P -G \
-			-f "$HP_TMP/ka-$node.conf" -p "$HP_TMP/ka-$node.pid" \
-			-r "$HP_TMP/ka-$node-vrrp.pid"
-	done
-	for node in a b; do
-		wait_for "keepalived on $node started its VRRP child" 5000 \
-			ka_child_alive "$node"
-	done
-}
-
-ka_child_pid()
-{
-	local pid
-	{ read -r pid <"$HP_TMP/ka-$1-vrrp.pid"; } 2>/dev/null || return 1
-	# Only a process inside our namespace can be ours.
-	ip netns pids "$(ns_of "$1")" | grep -qx "$pid" || return 1
-	echo "$pid"
-}
-
-ka_child_alive()
-{
-	local pid
-	pid=$(ka_child_pid "$1") || return 1
-	pid_alive "$pid"
-}
-
-# All keepalived processes of the instance on NODE: VRRP child, parent.
-ka_pids()
-{
-	local child parent
-	child=$(ka_child_pid "$1") || bail "no keepalived VRRP child on $1"
-	parent=$(bg_pid "ka-$1")
-	echo "$child $parent"
-}
-
-pid_stopped()
-{
-	local stat rest
-	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-	rest=${stat##*) }
-	[[ ${rest:0:1} == T ]]
-}
-
-all_stopped()
-{
-	local p
-	for p in "$@"; do
-		pid_stopped "$p" || return 1
-	done
-}
-
-all_gone()
-{
-	local p
-	for p in "$@"; do
-		pid_gone "$p" || return 1
-	done
-}
-
-# SIGKILL parent and VRRP child together.  Both are stopped first, so
-# neither can react to the other's death (the parent would respawn the
-# child; the child gets SIGTERM through PDEATHSIG and would release the
-# VIP cleanly), which would not be a crash.
-ka_kill9()
-{
-	local -a pids
-	read -ra pids <<<"$(ka_pids "$1")"
-	kill -s STOP "${pids[@]}"
-	wait_for "keepalived on $1 stopped" 2000 all_stopped "${pids[@]}"
-	kill -s KILL "${pids[@]}"
-	wait_for "keepalived on $1 gone" 2000 all_gone "${pids[@]}"
-}
-
-ka_signal()
-{
-	local -a pids
-	read -ra pids <<<"$(ka_pids "$1")"
-	kill -s "$2" "${pids[@]}"
-}
-
 # ---- the tool switch: the only place where tools differ ---------------
 
 ha_start()
@@ -225,8 +140,8 @@ ha_start()
 		start_agent a
 		start_agent b
 		;;
-	keepalived) ka_start default ;;
-	keepalived-fast) ka_start fast ;;
+	keepalived) ka_start ka_conf default ;;
+	keepalived-fast) ka_start ka_conf fast ;;
 	esac
 }
 

@@ -31,15 +31,8 @@ FAULTS = ["pg_kill9", "linkdown"]
 PAIRS = [("hapair", "patroni-default"), ("hapair-tuned", "patroni-tuned")]
 
 
-def total(runs, key, digits=None):
-    vals = [t[key] for t in runs if t.get(key) is not None]
-    if not vals:
-        return None
-    s = sum(vals)
-    return round(s, digits) if digits is not None else s
-
-
 def sums(good):
+    total = common.total
     return {"dual_holder_samples": total(good, "dual_holder_samples"),
             "dual_holder_ms": total(good, "dual_holder_ms", 3),
             "acked_lost": total(good, "acked_lost"),

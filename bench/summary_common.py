@@ -43,6 +43,15 @@ def aggregate(trials, tools, faults, extra):
     return records
 
 
+def total(runs, key, digits=None):
+    """Sum of key over the trials that have it (None when none has)."""
+    vals = [t[key] for t in runs if t.get(key) is not None]
+    if not vals:
+        return None
+    s = sum(vals)
+    return round(s, digits) if digits is not None else s
+
+
 def record_of(records, tool, fault):
     for r in records:
         if r["tool"] == tool and r["fault"] == fault and r["outage_ms"]:
