@@ -770,23 +770,6 @@ static int load_conf(struct voter *v, const char *path, struct hp_err *err)
 
 /* Redis passwords kept in files (agents only: the witness has no
  * Redis).  Read before the guard forks, which fences with them too. */
-static int load_passwords(struct voter *v, struct hp_err *err)
-{
-	for (int i = 0; i < v->conf.n_resources; i++) {
-		struct conf_resource *r = &v->conf.resources[i];
-
-		if (r->type == RES_REDIS &&
-		    conf_load_redis_password(&r->redis, err))
-			return -1;
-		if (r->type == RES_POSTGRESQL &&
-		    conf_load_pg_passwords(&r->pg, err))
-			return -1;
-	}
-	if (conf_load_alert_tokens(&v->conf, err))
-		return -1;
-	return conf_load_api_token(&v->conf, err);
-}
-
 /* Term, vote and epoch from disk; the epoch is raised and written back
  * before anything is sent, so our sequence numbers only grow. */
 static int load_state(struct voter *v, struct hp_err *err)
@@ -917,7 +900,7 @@ static int run(struct voter *v, const char *conf_path, const char *node)
 		}
 		v->self = n->id;
 		v->name = n->name;
-		if (load_passwords(v, &err))
+		if (conf_load_secrets(&v->conf, &err))
 			goto fail;
 	} else if (!v->conf.has_witness) {
 		hp_errf(&err, "%s: no [witness] section (quorum = none)",

@@ -1,6 +1,6 @@
 /*
- * cli_clone.c - hapair clone: build this node's PostgreSQL standby from
- * the primary (issue 4).  The agent does the same by itself when it is
+ * cli_clone.c - hapair clone: build this node's PostgreSQL standby
+ * (issue 4) or MariaDB replica (issue 5) from the primary.  The agent does the same by itself when it is
  * told to follow a primary and finds data_dir without a cluster; this
  * command is for the operator who wants it done (and checked) before
  * the agent starts.
@@ -21,6 +21,16 @@
  * wal_receiver_timeout and wal_retrieve_retry_interval appended to
  * postgresql.auto.conf.  Blocking is fine here: this is a command, not
  * the agent's loop.  Exit status 0 when the clone is ready to start.
+ *
+ * For a mariadb resource (hapair clone [-c CONFIG] --node NAME [--from
+ * NODE] [--force]): datadir must hold nothing, or --force moves it
+ * aside into keep_dir (never deletes it; the server must be stopped
+ * first).  Then md_script (res_mariadb_conn.c), as the agent does for
+ * an empty datadir: mariadb-install-db, mariadbd started read-only as a
+ * replica, mariadb-dump from the primary (the agent's account over TCP)
+ * into it without binary logging; then CHANGE MASTER TO the primary
+ * with MASTER_USE_GTID = slave_pos and START SLAVE.  The server is left
+ * running: the agent finds it replicating.
  */
 #define _GNU_SOURCE
 
@@ -33,15 +43,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "conf.h"
+#include "res_mariadb_int.h"
 #include "res_pg_int.h"
 
 struct clone {
 	struct conf conf;
+	const struct conf_resource *res;
 	const struct conf_pg *pg;
+	const struct conf_mariadb *mdb;
+	struct conf_mariadb mdb_secrets;
 	const struct conf_node *self, *from;
 	struct conf_pg secrets;
 	bool as_user;
@@ -270,12 +285,14 @@ static int load(struct clone *cl, const char *path, const char *node,
 		return -1;
 	}
 	r = conf_data_resource(&cl->conf);
-	if (!r || r->type != RES_POSTGRESQL) {
-		fprintf(stderr, "hapair clone: %s has no postgresql resource "
-			"(type = postgresql); nothing to clone\n", path);
+	if (!r || (r->type != RES_POSTGRESQL && r->type != RES_MARIADB)) {
+		fprintf(stderr, "hapair clone: %s has no postgresql or mariadb "
+			"resource; nothing to clone\n", path);
 		return -1;
 	}
+	cl->res = r;
 	cl->pg = &r->pg;
+	cl->mdb = &r->mdb;
 	cl->self = conf_node_by_name(&cl->conf, node);
 	if (!cl->self) {
 		fprintf(stderr, "hapair clone: --node %s: no [node %s] in %s\n",
@@ -289,6 +306,14 @@ static int load(struct clone *cl, const char *path, const char *node,
 			"node's name\n", from ? from : "");
 		return -1;
 	}
+	if (r->type == RES_MARIADB) {
+		cl->mdb_secrets = *cl->mdb;
+		if (conf_load_mdb_passwords(&cl->mdb_secrets, &err)) {
+			fprintf(stderr, "hapair clone: %s\n", err.msg);
+			return -1;
+		}
+		return 0;
+	}
 	cl->secrets = *cl->pg;
 	if (conf_load_pg_passwords(&cl->secrets, &err) ||
 	    pg_os_user(cl->pg, &cl->as_user, &cl->uid, &cl->gid, &err)) {
@@ -299,16 +324,162 @@ static int load(struct clone *cl, const char *path, const char *node,
 	return 0;
 }
 
+/* ---- mariadb ---------------------------------------------------------- */
+
+/* --force: datadir (not empty) into keep_dir/<node>-<res>-<time>-datadir;
+ * never deleted.  A running server is not moved from under. */
+static int mdb_move_aside(struct clone *cl)
+{
+	const struct conf_mariadb *m = cl->mdb;
+	char dst[CONF_PATH_MAX + 256], stamp[32];
+	char *argv[] = { "/bin/mv", "-T", (char *)m->datadir, dst, NULL };
+	time_t now = time(NULL);
+	struct tm tm;
+	pid_t pid;
+
+	if (md_find_server(m->datadir, &pid, 1)) {
+		fprintf(stderr, "hapair clone: mariadbd (pid %d) still runs on "
+			"%s; stop the agent and shut the server down first\n",
+			(int)pid, m->datadir);
+		return -1;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(dst, sizeof(dst), "%s/%s-%s-%s-datadir", m->keep_dir,
+		 cl->self->name, cl->res->name, stamp);
+	if (mkdir(m->keep_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "hapair clone: keep_dir %s: cannot create: %s\n",
+			m->keep_dir, strerror(errno));
+		return -1;
+	}
+	printf("hapair clone: moving the old datadir %s to %s\n", m->datadir,
+	       dst);
+	fflush(stdout);
+	if (rename(m->datadir, dst) == 0)
+		return 0;
+	if (errno != EXDEV) {
+		fprintf(stderr, "hapair clone: cannot move %s to %s: %s\n",
+			m->datadir, dst, strerror(errno));
+		return -1;
+	}
+	cl->as_user = false; /* mv as the caller */
+	return run(cl, argv, "", NULL);
+}
+
+static int mdb_check_empty(struct clone *cl, bool force)
+{
+	if (check_empty(cl->mdb->datadir) == 0)
+		return 0;
+	if (!force) {
+		fprintf(stderr, "hapair clone: use --force to move datadir %s "
+			"into keep_dir (%s) and clone anyway\n",
+			cl->mdb->datadir, cl->mdb->keep_dir);
+		return -1;
+	}
+	return mdb_move_aside(cl);
+}
+
+/* md_script clone: install, start, dump | import. */
+static int mdb_copy(struct clone *cl)
+{
+	char *argv[MD_ARGV_MAX], bufs[4][32], pw[200];
+	char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
+			"HOME=/", pw, NULL };
+	pid_t pid;
+	int status;
+
+	md_script_argv(cl->mdb, "clone", cl->from->ep.host, argv, bufs);
+	snprintf(pw, sizeof(pw), "HP_PW=%s", cl->mdb_secrets.password);
+	printf("hapair clone: mariadb-install-db, mariadbd, then mariadb-dump "
+	       "from %s (%s:%u) into %s\n", cl->from->name, cl->from->ep.host,
+	       cl->mdb->port, cl->mdb->datadir);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "hapair clone: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execve(argv[0], argv, env);
+		fprintf(stderr, "hapair clone: cannot run %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	memset(pw, 0, sizeof(pw));
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		fprintf(stderr, "hapair clone: the clone of %s from %s failed "
+			"(see above)\n", cl->mdb->datadir, cl->from->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* CHANGE MASTER TO the primary by GTID (slave_pos: set by the dump). */
+static int mdb_follow(struct clone *cl)
+{
+	const struct conf_mariadb *m = cl->mdb;
+	char sql[MD_SQL_MAX], pw[300], net[64], semi[64];
+	const char *steps[] = { "STOP SLAVE", net, semi, sql, "START SLAVE" };
+	MYSQL *c = mysql_init(NULL);
+	int rc = -1;
+
+	if (!c)
+		return -1;
+	md_sql_escape(pw, sizeof(pw), cl->mdb_secrets.repl_password);
+	snprintf(net, sizeof(net), "SET GLOBAL slave_net_timeout = %d",
+		 MD_NET_TIMEOUT_S);
+	snprintf(semi, sizeof(semi), "SET GLOBAL rpl_semi_sync_slave_enabled = "
+		 "%s", m->replication == REPL_SYNC ? "ON" : "OFF");
+	snprintf(sql, sizeof(sql), "CHANGE MASTER TO MASTER_HOST = '%s', "
+		 "MASTER_PORT = %u, MASTER_USER = '%s', MASTER_PASSWORD = '%s', "
+		 "MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, "
+		 "MASTER_HEARTBEAT_PERIOD = 1", cl->from->ep.host, m->port,
+		 m->repl_user, pw);
+	if (!mysql_real_connect(c, "localhost", m->user,
+				cl->mdb_secrets.password[0] ?
+				cl->mdb_secrets.password : NULL, NULL, 0,
+				m->socket, 0)) {
+		fprintf(stderr, "hapair clone: connect to the new server (%s) "
+			"as %s: %s\n", m->socket, m->user, mysql_error(c));
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (mysql_query(c, steps[i])) {
+			fprintf(stderr, "hapair clone: %.40s on the new server: "
+				"%s\n", steps[i], mysql_error(c));
+			goto out;
+		}
+	rc = 0;
+out:
+	memset(sql, 0, sizeof(sql));
+	memset(pw, 0, sizeof(pw));
+	mysql_close(c);
+	return rc;
+}
+
+static int mdb_clone(struct clone *cl, bool force)
+{
+	if (mdb_check_empty(cl, force) || mdb_copy(cl) || mdb_follow(cl))
+		return -1;
+	printf("hapair clone: %s is a replica of %s (MASTER_USE_GTID = "
+	       "slave_pos), its server running read-only; start the agent\n",
+	       cl->mdb->datadir, cl->from->name);
+	return 0;
+}
+
 int clone_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'N' },
 		{ "from", required_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = "/etc/hapair/hapair.conf", *node = NULL;
 	const char *from = NULL;
+	bool force = false;
 	struct clone *cl;
 	int c, rc = 1;
 
@@ -320,6 +491,8 @@ int clone_main(int argc, char **argv)
 			node = optarg;
 		else if (c == 'f')
 			from = optarg;
+		else if (c == 'F')
+			force = true;
 		else
 			goto usage;
 	}
@@ -328,7 +501,18 @@ int clone_main(int argc, char **argv)
 	cl = calloc(1, sizeof(*cl));
 	if (!cl)
 		return 1;
-	if (load(cl, path, node, from) || check_empty(cl->pg->data_dir) ||
+	if (load(cl, path, node, from))
+		goto out;
+	if (cl->res->type == RES_MARIADB) {
+		rc = mdb_clone(cl, force) ? 1 : 0;
+		goto out;
+	}
+	if (force) {
+		fprintf(stderr, "hapair clone: --force is for a mariadb "
+			"resource; move data_dir aside yourself\n");
+		goto out;
+	}
+	if (check_empty(cl->pg->data_dir) ||
 	    prepare_source(cl) || basebackup(cl) || standby_files(cl))
 		goto out;
 	printf("hapair clone: %s is a standby of %s, ready to start; start "
@@ -337,10 +521,11 @@ int clone_main(int argc, char **argv)
 	rc = 0;
 out:
 	memset(&cl->secrets, 0, sizeof(cl->secrets));
+	memset(&cl->mdb_secrets, 0, sizeof(cl->mdb_secrets));
 	free(cl);
 	return rc;
 usage:
 	fprintf(stderr, "usage: hapair clone [-c CONFIG] --node NAME "
-		"[--from NODE]\n");
+		"[--from NODE] [--force]\n");
 	return 2;
 }

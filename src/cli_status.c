@@ -97,6 +97,36 @@ static void print_replication(const cJSON *r)
 		       "link DOWN");
 }
 
+/* MariaDB: "replica   io yes, sql yes, 0 s behind, gtid 0-1-1234", or
+ * on a primary "gtid      0-1-1234". */
+static void print_replica(const cJSON *r)
+{
+	const cJSON *io, *sql, *behind, *gtid, *err;
+
+	if (!cJSON_IsObject(r))
+		return;
+	io = cJSON_GetObjectItemCaseSensitive(r, "io_running");
+	sql = cJSON_GetObjectItemCaseSensitive(r, "sql_running");
+	behind = cJSON_GetObjectItemCaseSensitive(r, "seconds_behind");
+	gtid = cJSON_GetObjectItemCaseSensitive(r, "gtid");
+	err = cJSON_GetObjectItemCaseSensitive(r, "replication_error");
+	if (!io) {
+		if (cJSON_IsString(gtid))
+			printf("gtid      %s\n", gtid->valuestring);
+		return;
+	}
+	printf("replica   io %s, sql %s, ", cJSON_IsTrue(io) ? "yes" : "NO",
+	       cJSON_IsTrue(sql) ? "yes" : "NO");
+	if (cJSON_IsNumber(behind))
+		printf("%.0f s behind, ", behind->valuedouble);
+	else
+		printf("behind unknown, ");
+	printf("gtid %s", cJSON_IsString(gtid) ? gtid->valuestring : "none");
+	if (cJSON_IsString(err))
+		printf(", error: %s", err->valuestring);
+	printf("\n");
+}
+
 static void print_table(const cJSON *s)
 {
 	const cJSON *lc = cJSON_GetObjectItemCaseSensitive(s, "last_change");
@@ -127,6 +157,7 @@ static void print_table(const cJSON *s)
 			       str(s, "failover_blocked_by"));
 	}
 	print_replication(cJSON_GetObjectItemCaseSensitive(s, "replication"));
+	print_replica(cJSON_GetObjectItemCaseSensitive(s, "replication"));
 	sw = cJSON_GetObjectItemCaseSensitive(s, "switchover");
 	if (sw && strcmp(str(sw, "state"), "idle"))
 		printf("switch    %s\n", str(sw, "state"));

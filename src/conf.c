@@ -639,7 +639,8 @@ const struct conf_resource *conf_data_resource(const struct conf *conf)
 
 	for (i = 0; i < conf->n_resources; i++)
 		if (conf->resources[i].type == RES_REDIS ||
-		    conf->resources[i].type == RES_POSTGRESQL)
+		    conf->resources[i].type == RES_POSTGRESQL ||
+		    conf->resources[i].type == RES_MARIADB)
 			return &conf->resources[i];
 	return NULL;
 }
@@ -647,11 +648,13 @@ const struct conf_resource *conf_data_resource(const struct conf *conf)
 enum conf_replication conf_data_replication(const struct conf_resource *r)
 {
 	return r->type == RES_POSTGRESQL ? r->pg.replication :
+	       r->type == RES_MARIADB ? r->mdb.replication :
 	       r->redis.replication;
 }
 
 uint64_t conf_data_max_lag(const struct conf_resource *r)
 {
 	return r->type == RES_POSTGRESQL ? r->pg.max_lag_on_failover :
+	       r->type == RES_MARIADB ? r->mdb.max_lag_on_failover :
 	       r->redis.max_lag_on_failover;
 }

@@ -123,7 +123,7 @@ enum {
 };
 
 enum conf_quorum { QUORUM_WITNESS, QUORUM_NONE };
-enum conf_res_type { RES_VIP, RES_REDIS, RES_POSTGRESQL };
+enum conf_res_type { RES_VIP, RES_REDIS, RES_POSTGRESQL, RES_MARIADB };
 enum conf_replication { REPL_SYNC, REPL_ASYNC };
 enum conf_check_type { CHECK_TCP, CHECK_HTTP, CHECK_SCRIPT };
 
@@ -192,12 +192,40 @@ struct conf_pg {
 					 * /var/log/postgresql/hapair-NAME.log */
 };
 
+/* [resource NAME] type = mariadb (docs/config.md, MariaDB). */
+struct conf_mariadb {
+	char datadir[CONF_PATH_MAX];	/* required */
+	char socket[CONF_PATH_MAX];	/* the agent's connection, default
+					 * /run/mysqld/mysqld.sock */
+	uint16_t port;			/* TCP, default 3306 */
+	char mariadbd[CONF_PATH_MAX];	/* default /usr/sbin/mariadbd */
+	char defaults_file[CONF_PATH_MAX]; /* "" = built-in options only */
+	char os_user[64];		/* runs the server, default mysql */
+	char user[64];			/* the agent's account, default root */
+	char password[128];		/* password or password_file, "" = none */
+	char password_file[CONF_PATH_MAX];
+	char repl_user[64];		/* replication_user, default replicator */
+	char repl_password[128];	/* "" = none */
+	char repl_password_file[CONF_PATH_MAX];
+	enum conf_replication replication;	/* default sync (semi-sync) */
+	uint64_t max_lag_on_failover;	/* transactions (GTID sequence
+					 * numbers), default 1000 */
+	uint32_t gtid_domain;		/* default 0 */
+	uint32_t timeout_ms;		/* per query, default 2s */
+	uint32_t action_timeout_ms;	/* start, relay-log apply, clone: 60s */
+	uint32_t monitor_interval_ms;	/* default 200ms */
+	char keep_dir[CONF_PATH_MAX];	/* default <state_dir>/kept */
+	char log_file[CONF_PATH_MAX];	/* --log-error, default
+					 * /var/log/mysql/hapair-NAME.log */
+};
+
 struct conf_resource {
 	char name[CONF_NAME_MAX];
 	enum conf_res_type type;
 	struct conf_vip vip;	/* type == RES_VIP */
 	struct conf_redis redis; /* type == RES_REDIS */
 	struct conf_pg pg;	/* type == RES_POSTGRESQL */
+	struct conf_mariadb mdb; /* type == RES_MARIADB */
 };
 
 struct conf_check {
@@ -322,6 +350,9 @@ int conf_load_redis_password(struct conf_redis *r, struct hp_err *err);
  * replication_password_file into password and repl_password. */
 int conf_load_pg_passwords(struct conf_pg *pg, struct hp_err *err);
 
+/* The same for a mariadb resource. */
+int conf_load_mdb_passwords(struct conf_mariadb *m, struct hp_err *err);
+
 /* Read the API bearer token from conf->api.token_file into
  * conf->api.token (one line, at least 16 bytes), refusing a file others
  * may read.  Returns 0 (also without a token_file) or -1 with *err. */
@@ -333,6 +364,12 @@ int conf_load_api_token(struct conf *conf, struct hp_err *err);
  * conf_load_key does.  Agents only (the witness sends no alerts).
  * Returns 0 (also without any token file) or -1 with *err set. */
 int conf_load_alert_tokens(struct conf *conf, struct hp_err *err);
+
+/* Everything an agent reads besides the config file: each resource's
+ * password files, the alerts' tokens, the API token (the functions
+ * above).  At start and on SIGHUP (reload.c), never on the witness.
+ * Returns 0 or -1 with *err set by the first that failed. */
+int conf_load_secrets(struct conf *conf, struct hp_err *err);
 
 /* The node with this name, or NULL. */
 const struct conf_node *conf_node_by_name(const struct conf *conf,

@@ -1,7 +1,7 @@
 /*
  * conf_res.c - the [resource NAME], [check NAME] and [notify NAME]
  * sections of the config file: a key table and setters per resource type
- * (vip, redis, postgresql) and for checks and notify programs, their
+ * (vip, redis, postgresql, mariadb) and for checks and notify programs, their
  * defaults, the interface@NODE keys of a vip, and the check pass over
  * them once the whole file is read (interface@NODE naming a node,
  * password or password_file, keys a check type does not use, a check
@@ -46,7 +46,7 @@ static const char *res_type_data(struct parser *p, enum conf_res_type type)
 	if (p->data_res >= 0 && p->data_res != p->idx) {
 		first = &p->res[p->data_res];
 		snprintf(p->expect, sizeof(p->expect), "at most one data "
-			 "resource (redis, postgresql) per cluster, but %s on line %d is "
+			 "resource (redis, postgresql, mariadb) per cluster, but %s on line %d is "
 			 "one already", first->label, first->line);
 		return p->expect;
 	}
@@ -62,8 +62,11 @@ static const char *res_type(struct parser *p, const char *v)
 		return res_type_data(p, RES_REDIS);
 	else if (!strcmp(v, "postgresql"))
 		return res_type_data(p, RES_POSTGRESQL);
+	else if (!strcmp(v, "mariadb"))
+		return res_type_data(p, RES_MARIADB);
 	else
-		return "a known resource type (vip, redis, postgresql)";
+		return "a known resource type (vip, redis, postgresql, "
+		       "mariadb)";
 	return NULL;
 }
 
@@ -473,6 +476,210 @@ static const struct key pg_keys[] = {
 	{ NULL, NULL, false },
 };
 
+/* [resource NAME], type = mariadb */
+
+enum {
+	MDB_TIMEOUT_MS = 2000,
+	MDB_ACTION_TIMEOUT_MS = 60000,
+	MDB_MONITOR_MS = 200,
+	MDB_MAX_LAG = 1000,		/* transactions */
+};
+
+static struct conf_mariadb *cur_mdb(struct parser *p)
+{
+	return &p->c->resources[p->idx].mdb;
+}
+
+static void mdb_defaults(struct conf_mariadb *m)
+{
+	conf_set_str(m->socket, sizeof(m->socket), "/run/mysqld/mysqld.sock");
+	m->port = 3306;
+	conf_set_str(m->mariadbd, sizeof(m->mariadbd), "/usr/sbin/mariadbd");
+	conf_set_str(m->os_user, sizeof(m->os_user), "mysql");
+	conf_set_str(m->user, sizeof(m->user), "root");
+	conf_set_str(m->repl_user, sizeof(m->repl_user), "replicator");
+	m->replication = REPL_SYNC;
+	m->max_lag_on_failover = MDB_MAX_LAG;
+	m->gtid_domain = 0;
+	m->timeout_ms = MDB_TIMEOUT_MS;
+	m->action_timeout_ms = MDB_ACTION_TIMEOUT_MS;
+	m->monitor_interval_ms = MDB_MONITOR_MS;
+}
+
+static const char *mdb_datadir(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_mdb(p)->datadir, v);
+}
+
+/* Paths that go on mariadbd's command line and into SQL unquoted by the
+ * server: no spaces, quotes or backslashes. */
+static const char *mdb_path(char dst[CONF_PATH_MAX], const char *v)
+{
+	if (strpbrk(v, " '\"\\") || conf_set_path(dst, v))
+		return "an absolute path without spaces, quotes or "
+		       "backslashes";
+	return NULL;
+}
+
+static const char *mdb_socket(struct parser *p, const char *v)
+{
+	return mdb_path(cur_mdb(p)->socket, v);
+}
+
+static const char *mdb_port(struct parser *p, const char *v)
+{
+	return conf_set_port(&cur_mdb(p)->port, v);
+}
+
+static const char *mdb_mariadbd(struct parser *p, const char *v)
+{
+	return mdb_path(cur_mdb(p)->mariadbd, v);
+}
+
+static const char *mdb_defaults_file(struct parser *p, const char *v)
+{
+	return mdb_path(cur_mdb(p)->defaults_file, v);
+}
+
+static const char *mdb_os_user(struct parser *p, const char *v)
+{
+	return pg_name(cur_mdb(p)->os_user, sizeof(cur_mdb(p)->os_user), v);
+}
+
+static const char *mdb_user(struct parser *p, const char *v)
+{
+	return pg_name(cur_mdb(p)->user, sizeof(cur_mdb(p)->user), v);
+}
+
+static const char *mdb_repl_user(struct parser *p, const char *v)
+{
+	return pg_name(cur_mdb(p)->repl_user, sizeof(cur_mdb(p)->repl_user),
+		       v);
+}
+
+static const char *mdb_password(struct parser *p, const char *v)
+{
+	return pg_secret(p, cur_mdb(p)->password,
+			 sizeof(cur_mdb(p)->password), v);
+}
+
+static const char *mdb_password_file(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_mdb(p)->password_file, v);
+}
+
+static const char *mdb_repl_password(struct parser *p, const char *v)
+{
+	return pg_secret(p, cur_mdb(p)->repl_password,
+			 sizeof(cur_mdb(p)->repl_password), v);
+}
+
+static const char *mdb_repl_password_file(struct parser *p, const char *v)
+{
+	return conf_set_path(cur_mdb(p)->repl_password_file, v);
+}
+
+static const char *mdb_replication(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "sync"))
+		cur_mdb(p)->replication = REPL_SYNC;
+	else if (!strcmp(v, "async"))
+		cur_mdb(p)->replication = REPL_ASYNC;
+	else
+		return "sync (semi-synchronous) or async";
+	return NULL;
+}
+
+/* DESIGN departure: the position is a GTID sequence number, so the
+ * bound is a number of transactions, not bytes. */
+static const char *mdb_max_lag(struct parser *p, const char *v)
+{
+	uint32_t n;
+
+	if (conf_parse_uint(v, UINT32_MAX, &n))
+		return "a number of transactions (GTID sequence numbers) "
+		       "from 0 to 4294967295, such as 1000";
+	cur_mdb(p)->max_lag_on_failover = n;
+	return NULL;
+}
+
+static const char *mdb_gtid_domain(struct parser *p, const char *v)
+{
+	if (conf_parse_uint(v, UINT32_MAX, &cur_mdb(p)->gtid_domain))
+		return "a GTID domain id from 0 to 4294967295";
+	return NULL;
+}
+
+static const char *mdb_timeout(struct parser *p, const char *v)
+{
+	return conf_set_duration(&cur_mdb(p)->timeout_ms, v,
+				 "a duration of at least 1ms, such as 2s");
+}
+
+static const char *mdb_action_timeout(struct parser *p, const char *v)
+{
+	const char *want = conf_set_duration(&cur_mdb(p)->action_timeout_ms,
+					     v, "a duration of at least 1s, "
+					     "such as 60s");
+
+	if (!want && cur_mdb(p)->action_timeout_ms < 1000)
+		return "a duration of at least 1s, such as 60s";
+	return want;
+}
+
+static const char *mdb_monitor_interval(struct parser *p, const char *v)
+{
+	return conf_set_duration(&cur_mdb(p)->monitor_interval_ms, v,
+				 "a duration of at least 1ms, such as 200ms");
+}
+
+static const char *mdb_keep_dir(struct parser *p, const char *v)
+{
+	return mdb_path(cur_mdb(p)->keep_dir, v);
+}
+
+static const char *mdb_log_file(struct parser *p, const char *v)
+{
+	return mdb_path(cur_mdb(p)->log_file, v);
+}
+
+enum {
+	MDK_TYPE, MDK_DATADIR, MDK_SOCKET, MDK_PORT, MDK_MARIADBD,
+	MDK_DEFAULTS_FILE, MDK_OS_USER, MDK_USER, MDK_PASSWORD,
+	MDK_PASSWORD_FILE, MDK_REPL_USER, MDK_REPL_PASSWORD,
+	MDK_REPL_PASSWORD_FILE, MDK_REPLICATION, MDK_MAX_LAG, MDK_GTID_DOMAIN,
+	MDK_TIMEOUT, MDK_ACTION_TIMEOUT, MDK_MONITOR, MDK_KEEP_DIR,
+	MDK_LOG_FILE
+};
+
+static const struct key mdb_keys[] = {
+	[MDK_TYPE] = { "type", res_type, true },
+	[MDK_DATADIR] = { "datadir", mdb_datadir, true },
+	[MDK_SOCKET] = { "socket", mdb_socket, false },
+	[MDK_PORT] = { "port", mdb_port, false },
+	[MDK_MARIADBD] = { "mariadbd", mdb_mariadbd, false },
+	[MDK_DEFAULTS_FILE] = { "defaults_file", mdb_defaults_file, false },
+	[MDK_OS_USER] = { "os_user", mdb_os_user, false },
+	[MDK_USER] = { "user", mdb_user, false },
+	[MDK_PASSWORD] = { "password", mdb_password, false },
+	[MDK_PASSWORD_FILE] = { "password_file", mdb_password_file, false },
+	[MDK_REPL_USER] = { "replication_user", mdb_repl_user, false },
+	[MDK_REPL_PASSWORD] = { "replication_password", mdb_repl_password,
+				false },
+	[MDK_REPL_PASSWORD_FILE] = { "replication_password_file",
+				     mdb_repl_password_file, false },
+	[MDK_REPLICATION] = { "replication", mdb_replication, false },
+	[MDK_MAX_LAG] = { "max_lag_on_failover", mdb_max_lag, false },
+	[MDK_GTID_DOMAIN] = { "gtid_domain", mdb_gtid_domain, false },
+	[MDK_TIMEOUT] = { "timeout", mdb_timeout, false },
+	[MDK_ACTION_TIMEOUT] = { "action_timeout", mdb_action_timeout,
+				 false },
+	[MDK_MONITOR] = { "monitor_interval", mdb_monitor_interval, false },
+	[MDK_KEEP_DIR] = { "keep_dir", mdb_keep_dir, false },
+	[MDK_LOG_FILE] = { "log_file", mdb_log_file, false },
+	{ NULL, NULL, false },
+};
+
 /* A resource whose type is not known: only "type" is checked (its error
  * says what is wrong); other keys are ignored, as their meaning depends
  * on the type. */
@@ -698,6 +905,10 @@ void conf_open_resource(struct parser *p, const char *name, const char *label)
 		r->type = RES_POSTGRESQL;
 		pg_defaults(&r->pg);
 		p->keys = pg_keys;
+	} else if (!strcmp(type, "mariadb")) {
+		r->type = RES_MARIADB;
+		mdb_defaults(&r->mdb);
+		p->keys = mdb_keys;
 	} else if (!type[0] || !strcmp(type, "vip")) {
 		r->type = RES_VIP;
 		r->vip.garp_count = 5;
@@ -859,6 +1070,61 @@ int conf_load_pg_passwords(struct conf_pg *g, struct hp_err *err)
 	return 0;
 }
 
+/* Passwords, keep_dir and log_file defaults, as for postgresql. */
+static void check_mdb(struct parser *p, int i)
+{
+	struct conf_resource *cr = &p->c->resources[i];
+	struct conf_mariadb *m = &cr->mdb;
+	const struct sect *s = &p->res[i];
+	const char *dir = p->c->state_dir;
+	size_t n = strlen(dir);
+	int len;
+
+	check_either(p, s, s->key_line[MDK_PASSWORD],
+		     s->key_line[MDK_PASSWORD_FILE], "password",
+		     "password_file");
+	check_either(p, s, s->key_line[MDK_REPL_PASSWORD],
+		     s->key_line[MDK_REPL_PASSWORD_FILE],
+		     "replication_password", "replication_password_file");
+	if (!s->key_line[MDK_LOG_FILE]) {
+		char name[CONF_NAME_MAX];
+
+		conf_set_str(name, sizeof(name), cr->name);
+		len = snprintf(m->log_file, sizeof(m->log_file),
+			       "/var/log/mysql/hapair-%s.log", name);
+		if (len < 0 || (size_t)len >= sizeof(m->log_file))
+			conf_errf(p, s->line, "%s: log_file defaults to "
+				  "/var/log/mysql/hapair-NAME.log, which is "
+				  "longer than 255 bytes; set log_file",
+				  s->label);
+	}
+	if (s->key_line[MDK_KEEP_DIR])
+		return;
+	len = snprintf(m->keep_dir, sizeof(m->keep_dir), "%s%skept", dir,
+		       n && dir[n - 1] == '/' ? "" : "/");
+	if (len < 0 || (size_t)len >= sizeof(m->keep_dir))
+		conf_errf(p, s->line, "%s: keep_dir defaults to "
+			  "<state_dir>/kept, which is longer than 255 bytes; "
+			  "set keep_dir", s->label);
+}
+
+int conf_load_mdb_passwords(struct conf_mariadb *m, struct hp_err *err)
+{
+	if (m->password_file[0] &&
+	    conf_read_secret_line(m->password_file, "mariadb password file",
+				  "MariaDB password", "password",
+				  m->password, sizeof(m->password), err))
+		return -1;
+	if (m->repl_password_file[0] &&
+	    conf_read_secret_line(m->repl_password_file,
+				  "mariadb replication password file",
+				  "MariaDB replication password", "password",
+				  m->repl_password, sizeof(m->repl_password),
+				  err))
+		return -1;
+	return 0;
+}
+
 static void check_resources(struct parser *p)
 {
 	const struct conf_vip *vip;
@@ -873,6 +1139,8 @@ static void check_resources(struct parser *p)
 			check_redis(p, i);
 		if (p->res_keys[i] == pg_keys)
 			check_pg(p, i);
+		if (p->res_keys[i] == mdb_keys)
+			check_mdb(p, i);
 		vip = &p->c->resources[i].vip;
 		if (p->res_keys[i] != conf_vip_keys || vip->interface[0])
 			continue;

@@ -204,3 +204,23 @@ int conf_load_redis_password(struct conf_redis *r, struct hp_err *err)
 				     "Redis password", "password", r->password,
 				     sizeof(r->password), err);
 }
+
+int conf_load_secrets(struct conf *conf, struct hp_err *err)
+{
+	for (int i = 0; i < conf->n_resources; i++) {
+		struct conf_resource *r = &conf->resources[i];
+		int rc = 0;
+
+		if (r->type == RES_REDIS)
+			rc = conf_load_redis_password(&r->redis, err);
+		else if (r->type == RES_POSTGRESQL)
+			rc = conf_load_pg_passwords(&r->pg, err);
+		else if (r->type == RES_MARIADB)
+			rc = conf_load_mdb_passwords(&r->mdb, err);
+		if (rc)
+			return -1;
+	}
+	if (conf_load_alert_tokens(conf, err))
+		return -1;
+	return conf_load_api_token(conf, err);
+}

@@ -28,7 +28,7 @@ static const struct {
 	{ "pause", pause_main, "maintenance: no automatic failover" },
 	{ "resume", resume_main, "end maintenance: automatic failover on" },
 	{ "events", events_main, "recent events (-n N, --json)" },
-	{ "clone", clone_main, "build this node's PostgreSQL standby (--node)" },
+	{ "clone", clone_main, "build this node's PostgreSQL or MariaDB standby (--node)" },
 	{ "check-config", check_config_main, "validate a config file" },
 	{ "keygen", keygen_main, "print a new cluster key" },
 	{ "help", help_main, "this text" },

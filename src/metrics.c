@@ -306,6 +306,24 @@ static void add_replication(struct out *o, const struct voter *v)
 	sample(o, "hapair_sync_required", primary && st->sync_required);
 }
 
+/* A replica's replication threads (MariaDB). */
+static void add_replica_threads(struct out *o, const struct res_state *s)
+{
+	family(o, "hapair_replica_io_running", "gauge",
+	       "1 if the replica's IO thread (receiving the primary's "
+	       "binlog) runs.");
+	sample(o, "hapair_replica_io_running", s->io_running);
+	family(o, "hapair_replica_sql_running", "gauge",
+	       "1 if the replica's SQL thread (applying it) runs.");
+	sample(o, "hapair_replica_sql_running", s->sql_running);
+	if (s->seconds_behind < 0)
+		return;
+	family(o, "hapair_replica_seconds_behind", "gauge",
+	       "Seconds_Behind_Master of the replica (only when known).");
+	sample(o, "hapair_replica_seconds_behind",
+	       (uint64_t)s->seconds_behind);
+}
+
 static void add_resources(struct out *o, const struct voter *v)
 {
 	const struct res_state *s;
@@ -324,6 +342,8 @@ static void add_resources(struct out *o, const struct voter *v)
 		       "1 if this node's replication link to the primary is "
 		       "up.");
 		sample(o, "hapair_replication_link_up", s->link_up);
+		if (s->has_replica_threads)
+			add_replica_threads(o, s);
 	}
 	if (conf_data_resource(&v->conf))
 		add_replication(o, v);

@@ -89,19 +89,6 @@ static unsigned live_changes(const struct conf *a, const struct conf *b,
 	return what;
 }
 
-static int load_secrets(struct conf *c, struct hp_err *err)
-{
-	for (int i = 0; i < c->n_resources; i++)
-		if ((c->resources[i].type == RES_REDIS &&
-		     conf_load_redis_password(&c->resources[i].redis, err)) ||
-		    (c->resources[i].type == RES_POSTGRESQL &&
-		     conf_load_pg_passwords(&c->resources[i].pg, err)))
-			return -1;
-	if (conf_load_alert_tokens(c, err))
-		return -1;
-	return conf_load_api_token(c, err);
-}
-
 void reload_config(struct voter *v)
 {
 	struct conf *next = calloc(1, sizeof(*next));
@@ -130,7 +117,7 @@ void reload_config(struct voter *v)
 			   errs->n, v->conf_path, errs->msg[0]);
 		goto out;
 	}
-	if (load_secrets(next, &err)) {
+	if (conf_load_secrets(next, &err)) {
 		events_add(v->events, EVK_CONFIG, SEV_WARNING, v->st.term,
 			   "reload refused: %s; still running the previous "
 			   "configuration", err.msg);

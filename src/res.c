@@ -119,6 +119,8 @@ static const struct res_ops *ops_for(enum conf_res_type type)
 		return &res_redis_ops;
 	case RES_POSTGRESQL:
 		return &res_pg_ops;
+	case RES_MARIADB:
+		return &res_mariadb_ops;
 	}
 	return NULL;
 }
@@ -393,6 +395,14 @@ static void aggregate(struct res_set *set)
 	s->position = s->has_position ? data->state.position : 0;
 	s->writable = data && data->state.writable;
 	s->link_up = data && data->state.link_up;
+	s->has_replica_threads = data && data->state.has_replica_threads;
+	s->io_running = s->has_replica_threads && data->state.io_running;
+	s->sql_running = s->has_replica_threads && data->state.sql_running;
+	s->seconds_behind = s->has_replica_threads ?
+			    data->state.seconds_behind : -1;
+	snprintf(s->repl_error, sizeof(s->repl_error), "%s",
+		 data ? data->state.repl_error : "");
+	snprintf(s->gtid, sizeof(s->gtid), "%s", data ? data->state.gtid : "");
 	snprintf(s->detail, sizeof(s->detail), "%s",
 		 bad ? bad->state.detail : data ? data->state.detail :
 		 set->n ? set->res[0].state.detail :

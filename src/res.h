@@ -35,6 +35,15 @@ struct res_state {
 	char detail[200];	/* one line for status/logs, e.g.
 				 * "redis: role replica, link up, offset 123" or
 				 * "redis: NOAUTH Authentication required" */
+	/* Replication threads of a replica (MariaDB), for status and
+	 * metrics: io_running to repl_error mean something only when
+	 * has_replica_threads; gtid also on a primary. */
+	bool has_replica_threads;
+	bool io_running;	/* receives the primary's binlog */
+	bool sql_running;	/* applies it */
+	int64_t seconds_behind;	/* -1 unknown */
+	char repl_error[160];	/* last IO/SQL error text, "" = none */
+	char gtid[96];		/* human GTID position, "" = unknown */
 };
 
 /* Called when an action on the whole set finished: rc 0 or -1 with a

@@ -79,6 +79,7 @@ struct res {
 extern const struct res_ops res_vip_ops;
 extern const struct res_ops res_redis_ops;
 extern const struct res_ops res_pg_ops;
+extern const struct res_ops res_mariadb_ops;
 
 /* The step started with token finished: rc 0 (msg: a short note for the
  * log, or NULL) or -1 (msg: a sentence naming the resource).  Stale

@@ -126,6 +126,29 @@ static void add_u64_or_null(cJSON *o, const char *key, bool has,
 		cJSON_AddNullToObject(o, key);
 }
 
+/* The data store's own view (MariaDB): its GTID position and, on a
+ * replica, the replication threads, seconds behind and the last
+ * replication error. */
+static void add_replica_threads(cJSON *o, const struct res_state *s)
+{
+	if (s->gtid[0])
+		cJSON_AddStringToObject(o, "gtid", s->gtid);
+	if (!s->has_replica_threads)
+		return;
+	cJSON_AddBoolToObject(o, "io_running", s->io_running);
+	cJSON_AddBoolToObject(o, "sql_running", s->sql_running);
+	if (s->seconds_behind >= 0)
+		cJSON_AddNumberToObject(o, "seconds_behind",
+					(double)s->seconds_behind);
+	else
+		cJSON_AddNullToObject(o, "seconds_behind");
+	if (s->repl_error[0])
+		cJSON_AddStringToObject(o, "replication_error",
+					s->repl_error);
+	else
+		cJSON_AddNullToObject(o, "replication_error");
+}
+
 /* Replication as the election sees it: own position, the other side's,
  * lag in the data's units (Redis: bytes of replication offset), sync. */
 static void add_replication(cJSON *root, const struct voter *v)
@@ -163,6 +186,8 @@ static void add_replication(cJSON *root, const struct voter *v)
 				      !st->hb_sync_set ||
 				      (st->hb_sync_set & (1u << v->self)));
 	}
+	if (v->res)
+		add_replica_threads(o, res_set_state(v->res));
 }
 
 static void add_switchover(cJSON *root, const struct voter *v)

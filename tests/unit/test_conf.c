@@ -402,7 +402,7 @@ static const struct bad_row bad_rows[] = {
 		       "digits, '_' or '-', got \"\"" },
 	{ "unknown resource type", VALID "[resource r]\ntype = bogus\n",
 	  "t.conf:11:", "[resource r] type: expected a known resource type "
-			"(vip, redis, postgresql), got \"bogus\"" },
+			"(vip, redis, postgresql, mariadb), got \"bogus\"" },
 	{ "resource without type",
 	  VALID "[resource r]\naddress = 192.0.2.9/32\ninterface = lo\n",
 	  "t.conf:10:", "[resource r]: missing required key \"type\"" },
@@ -546,8 +546,8 @@ static const struct bad_row bad_rows[] = {
 	  "t.conf:11:", "[resource c] interface: unknown key; " REDIS_KEYS },
 	{ "two data resources", VALID REDIS "[resource other]\ntype = redis\n",
 	  "t.conf:13:", "[resource other] type: expected at most one data "
-			"resource (redis, postgresql) per cluster, but "
-			"[resource cache] on "
+			"resource (redis, postgresql, mariadb) per cluster, "
+			"but [resource cache] on "
 			"line 10 is one already, got \"redis\"" },
 	{ "redis type twice", VALID REDIS "type = vip\n",
 	  "t.conf:12:", "[resource cache] type: duplicate key (first set on "
@@ -1320,7 +1320,7 @@ static void test_unknown_type_quiet(void **state)
 			       "address = x\nfoo = bar\n", &c, &e), -1);
 	expect_error(&e, "t.conf:12:", "[resource r] type: expected a known "
 				       "resource type (vip, redis, "
-				       "postgresql), got \"redi\"");
+				       "postgresql, mariadb), got \"redi\"");
 	if (e.n != 1) {
 		print_errors(&e);
 		fail_msg("expected only the type error, got %d", e.n);
@@ -2041,8 +2041,8 @@ static void test_pg_errors(void **state)
 		  "[resource db] address: unknown key; valid keys are type, "
 		  "data_dir" },
 		{ VALID REDIS PG, "t.conf:13:", "[resource db] type: expected "
-		  "at most one data resource (redis, postgresql) per cluster, "
-		  "but [resource cache] on line 10 is one already" },
+		  "at most one data resource (redis, postgresql, mariadb) per "
+		  "cluster, but [resource cache] on line 10 is one already" },
 	};
 	struct conf c;
 	struct conf_errors e;
@@ -2078,6 +2078,180 @@ static void test_pg_password_files(void **state)
 				       "chmod 600 it"));
 	unlink(g.password_file);
 	unlink(g.repl_password_file);
+}
+
+/* ---- [resource NAME] type = mariadb --------------------------------- */
+
+#define MDB "[resource db]\ntype = mariadb\ndatadir = /srv/mysql\n"
+
+static void test_mdb_full(void **state)
+{
+	struct conf c;
+	const struct conf_mariadb *m;
+
+	(void)state;
+	expect_valid(VALID "[resource db]\n"
+		     "datadir = /var/lib/mysql\n"
+		     "socket = /run/my/s.sock\n"
+		     "port = 3307\n"
+		     "mariadbd = /opt/mariadb/bin/mariadbd\n"
+		     "defaults_file = /etc/mysql/ha.cnf\n"
+		     "os_user = mysqlsys\n"
+		     "user = hapair\n"
+		     "password_file = /etc/hapair/mdb.pass\n"
+		     "replication_user = repl\n"
+		     "replication_password = r3pl\n"
+		     "replication = async\n"
+		     "max_lag_on_failover = 250\n"
+		     "gtid_domain = 7\n"
+		     "timeout = 500ms\n"
+		     "action_timeout = 90s\n"
+		     "monitor_interval = 50ms\n"
+		     "keep_dir = /srv/kept\n"
+		     "log_file = /srv/mdb.log\n"
+		     "type = mariadb\n"
+		     VIP "interface = eth0\n", &c);
+	assert_int_equal(c.resources[0].type, RES_MARIADB);
+	m = &c.resources[0].mdb;
+	assert_string_equal(m->datadir, "/var/lib/mysql");
+	assert_string_equal(m->socket, "/run/my/s.sock");
+	assert_int_equal(m->port, 3307);
+	assert_string_equal(m->mariadbd, "/opt/mariadb/bin/mariadbd");
+	assert_string_equal(m->defaults_file, "/etc/mysql/ha.cnf");
+	assert_string_equal(m->os_user, "mysqlsys");
+	assert_string_equal(m->user, "hapair");
+	assert_string_equal(m->password_file, "/etc/hapair/mdb.pass");
+	assert_string_equal(m->repl_user, "repl");
+	assert_string_equal(m->repl_password, "r3pl");
+	assert_int_equal(m->replication, REPL_ASYNC);
+	assert_int_equal(m->max_lag_on_failover, 250);
+	assert_int_equal(m->gtid_domain, 7);
+	assert_int_equal(m->timeout_ms, 500);
+	assert_int_equal(m->action_timeout_ms, 90000);
+	assert_int_equal(m->monitor_interval_ms, 50);
+	assert_string_equal(m->keep_dir, "/srv/kept");
+	assert_string_equal(m->log_file, "/srv/mdb.log");
+	/* agent.c reads these for every data resource. */
+	assert_int_equal(conf_data_replication(&c.resources[0]), REPL_ASYNC);
+	assert_int_equal(conf_data_max_lag(&c.resources[0]), 250);
+	assert_ptr_equal(conf_data_resource(&c), &c.resources[0]);
+}
+
+static void test_mdb_defaults(void **state)
+{
+	struct conf c;
+	const struct conf_mariadb *m;
+
+	(void)state;
+	expect_valid(VALID MDB, &c);
+	m = &c.resources[0].mdb;
+	assert_string_equal(m->socket, "/run/mysqld/mysqld.sock");
+	assert_int_equal(m->port, 3306);
+	assert_string_equal(m->mariadbd, "/usr/sbin/mariadbd");
+	assert_string_equal(m->defaults_file, "");
+	assert_string_equal(m->os_user, "mysql");
+	assert_string_equal(m->user, "root");
+	assert_string_equal(m->password, "");
+	assert_string_equal(m->repl_user, "replicator");
+	assert_int_equal(m->replication, REPL_SYNC);
+	assert_int_equal(m->max_lag_on_failover, 1000);
+	assert_int_equal(m->gtid_domain, 0);
+	assert_int_equal(m->timeout_ms, 2000);
+	assert_int_equal(m->action_timeout_ms, 60000);
+	assert_int_equal(m->monitor_interval_ms, 200);
+	assert_string_equal(m->log_file, "/var/log/mysql/hapair-db.log");
+	assert_non_null(strstr(m->keep_dir, "/kept"));
+	assert_int_equal(conf_data_replication(&c.resources[0]), REPL_SYNC);
+	assert_int_equal(conf_data_max_lag(&c.resources[0]), 1000);
+}
+
+static void test_mdb_errors(void **state)
+{
+	static const struct {
+		const char *text, *at, *msg;
+	} rows[] = {
+		{ VALID "[resource db]\ntype = mariadb\n", "t.conf:10:",
+		  "[resource db]: missing required key \"datadir\"" },
+		{ VALID MDB "datadir = /x\n", "t.conf:13:",
+		  "[resource db] datadir: duplicate key" },
+		{ VALID "[resource db]\ntype = mariadb\ndatadir = my\n",
+		  "t.conf:12:", "[resource db] datadir: expected an "
+				"absolute path" },
+		{ VALID MDB "socket = /run/my sock\n", "t.conf:13:",
+		  "[resource db] socket: expected an absolute path without "
+		  "spaces, quotes or backslashes" },
+		{ VALID MDB "socket = sock\n", "t.conf:13:",
+		  "[resource db] socket: expected an absolute path" },
+		{ VALID MDB "port = 0\n", "t.conf:13:",
+		  "[resource db] port: expected a port number" },
+		{ VALID MDB "user = bob smith\n", "t.conf:13:",
+		  "[resource db] user: expected a name of 1 to 63 letters, "
+		  "digits, '_', '-' or '.'" },
+		{ VALID MDB "replication_user = 'r'\n", "t.conf:13:",
+		  "[resource db] replication_user: expected a name" },
+		{ VALID MDB "password = a\npassword_file = /p\n", "t.conf:14:",
+		  "[resource db] password_file: expected either password or "
+		  "password_file, not both (password is set on line 13)" },
+		{ VALID MDB "replication_password_file = /p\n"
+		  "replication_password = a\n", "t.conf:14:",
+		  "[resource db] replication_password: expected either "
+		  "replication_password or replication_password_file, not "
+		  "both (replication_password_file is set on line 13)" },
+		{ VALID MDB "replication = semi\n", "t.conf:13:",
+		  "[resource db] replication: expected sync (semi-synchronous) "
+		  "or async, got \"semi\"" },
+		{ VALID MDB "max_lag_on_failover = 16MB\n", "t.conf:13:",
+		  "[resource db] max_lag_on_failover: expected a number of "
+		  "transactions (GTID sequence numbers)" },
+		{ VALID MDB "gtid_domain = -1\n", "t.conf:13:",
+		  "[resource db] gtid_domain: expected a GTID domain id from 0 "
+		  "to 4294967295" },
+		{ VALID MDB "action_timeout = 500ms\n", "t.conf:13:",
+		  "[resource db] action_timeout: expected a duration of at "
+		  "least 1s" },
+		{ VALID MDB "monitor_interval = soon\n", "t.conf:13:",
+		  "[resource db] monitor_interval: expected a duration" },
+		{ VALID MDB "mariadbd = mariadbd\n", "t.conf:13:",
+		  "[resource db] mariadbd: expected an absolute path" },
+		{ VALID MDB "data_dir = /srv/mysql\n", "t.conf:13:",
+		  "[resource db] data_dir: unknown key; valid keys are type, "
+		  "datadir" },
+		{ VALID REDIS MDB, "t.conf:13:", "[resource db] type: expected "
+		  "at most one data resource (redis, postgresql, mariadb) per "
+		  "cluster, but [resource cache] on line 10 is one already" },
+	};
+	struct conf c;
+	struct conf_errors e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (parse(rows[i].text, &c, &e) == 0)
+			fail_msg("config should be invalid:\n%s", rows[i].text);
+		expect_error(&e, rows[i].at, rows[i].msg);
+	}
+}
+
+static void test_mdb_password_files(void **state)
+{
+	struct conf_mariadb m;
+	struct hp_err err;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(conf_load_mdb_passwords(&m, &err), 0);
+	write_tmp(m.password_file, sizeof(m.password_file), "su\n", 3, 0600);
+	write_tmp(m.repl_password_file, sizeof(m.repl_password_file),
+		  "re'pl\n", 6, 0600);
+	assert_int_equal(conf_load_mdb_passwords(&m, &err), 0);
+	assert_string_equal(m.password, "su");
+	assert_string_equal(m.repl_password, "re'pl");
+	assert_int_equal(chmod(m.password_file, 0604), 0);
+	assert_int_equal(conf_load_mdb_passwords(&m, &err), -1);
+	assert_non_null(strstr(err.msg, "mariadb password file"));
+	assert_non_null(strstr(err.msg, "lets others read the MariaDB "
+				       "password; chmod 600 it"));
+	unlink(m.password_file);
+	unlink(m.repl_password_file);
 }
 
 int main(void)
@@ -2126,6 +2300,10 @@ int main(void)
 		cmocka_unit_test(test_pg_defaults),
 		cmocka_unit_test(test_pg_errors),
 		cmocka_unit_test(test_pg_password_files),
+		cmocka_unit_test(test_mdb_full),
+		cmocka_unit_test(test_mdb_defaults),
+		cmocka_unit_test(test_mdb_errors),
+		cmocka_unit_test(test_mdb_password_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
