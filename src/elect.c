@@ -496,18 +496,20 @@ static uint8_t vote_decision(const struct elect *st,
 	return RR_NONE;
 }
 
-static void reply(const struct elect *st, struct elect_actions *out,
-		  const struct proto_msg *req, uint8_t type, uint8_t reason,
-		  uint32_t wait_ms)
+static struct proto_msg *reply(const struct elect *st,
+				struct elect_actions *out,
+				const struct proto_msg *req, uint8_t type,
+				uint8_t reason, uint32_t wait_ms)
 {
 	struct proto_msg *m = send_to(st, out, req->sender, type, st->term);
 
 	if (!m)
-		return;
+		return NULL;
 	m->reason = reason;
 	m->wait_ms = wait_ms;
 	if (reason == RR_NONE)
 		m->flags |= PF_GRANTED;
+	return m;
 }
 
 static void on_prevote_req(struct elect *st, struct elect_actions *out,
@@ -515,9 +517,13 @@ static void on_prevote_req(struct elect *st, struct elect_actions *out,
 {
 	uint32_t wait_ms;
 	uint8_t r = vote_decision(st, m, true, now, &wait_ms);
+	struct proto_msg *a;
 
-	/* Pre-votes change nothing, whatever the answer. */
-	reply(st, out, m, MSG_PREVOTE_REPLY, r, wait_ms);
+	/* Pre-votes change nothing, whatever the answer.  The answer
+	 * names the round it answers (the request's send time). */
+	a = reply(st, out, m, MSG_PREVOTE_REPLY, r, wait_ms);
+	if (a)
+		a->hb_send_ms = m->send_ms;
 }
 
 static void on_vote_req(struct elect *st, struct elect_actions *out,
@@ -653,6 +659,12 @@ static void on_prevote_reply(struct elect *st, struct elect_actions *out,
 			     const struct proto_msg *m, uint64_t now)
 {
 	if (st->role != ROLE_PRECANDIDATE)
+		return;
+	/* An answer to an earlier round (delayed, duplicated) says
+	 * nothing about this one: counting its grant would let this node
+	 * raise its term without a pre-vote majority now, and disturb a
+	 * primary elected since (the model's trail, model/README.md). */
+	if (m->hb_send_ms < st->round_ms)
 		return;
 	if (m->flags & PF_GRANTED) {
 		st->granted |= bit(m->sender);

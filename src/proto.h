@@ -25,7 +25,8 @@
  *   ACK           flags u8, pad u8(0) u16(0), hb_seq u64, hb_send_ms u64,
  *                 position u64
  *   PREVOTE_REQ   flags u8, pad u8(0) u16(0), position u64
- *   PREVOTE_REPLY flags u8, reason u8, pad u16(0), wait_ms u32
+ *   PREVOTE_REPLY flags u8, reason u8, pad u16(0), wait_ms u32,
+ *                 hb_send_ms u64 (the request's send_ms: which round)
  *   VOTE_REQ      flags u8, pad u8(0) u16(0), position u64
  *   VOTE_REPLY    flags u8, reason u8, pad u16(0), wait_ms u32
  *   STEP_DOWN     flags u8, pad u8(0) u16(0), position u64
@@ -42,7 +43,7 @@
 
 enum {
 	PROTO_MAGIC = 0x48415052u,
-	PROTO_VERSION = 2,
+	PROTO_VERSION = 3,
 	PROTO_HDR_LEN = 40,
 	PROTO_TAG_LEN = 32,
 	PROTO_KEY_LEN = 32,
@@ -133,7 +134,8 @@ struct proto_msg {
 			    * how long until the voter could say yes */
 	uint64_t position; /* data position, valid if PF_HAS_POSITION */
 	uint64_t hb_seq;   /* ACK: seq of the heartbeat acknowledged */
-	uint64_t hb_send_ms; /* ACK: that heartbeat's send_ms, echoed */
+	uint64_t hb_send_ms; /* ACK: that heartbeat's send_ms, echoed;
+			      * PREVOTE_REPLY: the request's */
 	uint64_t pause_gen; /* HELLO: generation of the sender's pause
 			     * setting; the higher one wins */
 };

@@ -124,7 +124,7 @@ enum pg_step {
 struct pgd {
 	struct res *r;
 	const struct conf_pg *c;
-	char where[CONF_PATH_MAX + 64];	/* "postgresql db (/srv/pg)" */
+	char where[CONF_PATH_MAX + CONF_NAME_MAX + 16]; /* "postgresql db (/srv/pg)" */
 	char password[128];		/* loaded from password_file */
 	char repl_password[128];
 	bool as_user;			/* switch to uid/gid for children */

@@ -28,7 +28,7 @@ def cluster_id(name):
     return v or 1
 
 
-def hello(key, cluster, sender=2, seq=1, version=2, term=1):
+def hello(key, cluster, sender=2, seq=1, version=3, term=1):
     hdr = struct.pack(">IBBBBQQQQ", MAGIC, version, HELLO, sender, 0,
                       cluster, term, seq, 1)
     body = struct.pack(">BBHQIQ", 0, 0, 0, 0, 100, 0)

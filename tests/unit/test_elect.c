@@ -904,7 +904,8 @@ static const struct row rows[] = {
 }, {
 	"pre-vote majority raises the term, votes for itself, persists, asks",
 	precandidate_b,
-	{ RECV(MSG_PREVOTE_REPLY, W, 5), .msg.flags = PF_GRANTED }, T0 + 204,
+	{ RECV(MSG_PREVOTE_REPLY, W, 5), .msg.flags = PF_GRANTED,
+	  .msg.hb_send_ms = T0 + PROMISE }, T0 + 204,
 	ROLE_CANDIDATE, 6, 2, 0, 1, T0 + PROMISE, T0 + 204 + 50,
 	{ ACT(ACT_ROLE, WHY_PRIMARY_SILENT),
 	  ACT(ACT_PERSIST, WHY_NONE),
@@ -912,10 +913,20 @@ static const struct row rows[] = {
 	  { SEND(W, MSG_VOTE_REQ, 6) } },
 	extra_persist_first,
 }, {
+	"a grant answering an earlier pre-vote round is not counted "
+	"(model trail, 2026-11-24)",
+	precandidate_b,
+	{ RECV(MSG_PREVOTE_REPLY, W, 5), .msg.flags = PF_GRANTED,
+	  .msg.hb_send_ms = T0 + PROMISE - 30 }, T0 + 204,
+	ROLE_PRECANDIDATE, 5, 1, 0, 1, T0 + PROMISE,
+	T0 + PROMISE + 2 * HB_MS + 10,
+	{ { 0 } },
+	NULL,
+}, {
 	"refused pre-vote with wait_ms schedules the retry",
 	precandidate_b,
 	{ RECV(MSG_PREVOTE_REPLY, W, 5), .msg.reason = RR_PROMISE,
-	  .msg.wait_ms = 7 }, T0 + 204,
+	  .msg.wait_ms = 7, .msg.hb_send_ms = T0 + PROMISE }, T0 + 204,
 	ROLE_PRECANDIDATE, 5, 1, 0, 1, T0 + PROMISE, T0 + 204 + 7 + 1,
 	{ { 0 } },
 	NULL,
