@@ -43,6 +43,7 @@ bench: build
 	bench/redis_failover.sh
 	bench/switchover.sh
 	bench/pg_failover.sh
+	bench/mariadb_failover.sh
 
 # Randomized faults on a Redis pair, histories checked against the
 # invariants; report in $(BUILD)/chaos/report.md (SEED empty: random,
