@@ -701,8 +701,9 @@ static void last_line(const char *out, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)(end - p), p);
 }
 
-static void child_done(struct mdd *d, int status, const char *out)
+static void child_done(struct res *r, int status, const char *out)
 {
+	struct mdd *d = r->priv;
 	enum md_step s = d->plan[d->pi];
 	char line[512];
 
@@ -830,8 +831,11 @@ static void run_child(struct mdd *d, enum md_step s)
 		step_fail(d, "%s: not a child step", step_name[s]);
 		return;
 	}
-	rc = mdx_run(d, step_name[s], argv, child_env(pw, pwbuf,
-		     sizeof(pwbuf), env), ms, child_done, err, sizeof(err));
+	/* The agent's own user: the scripts switch to os_user themselves
+	 * where the server needs it. */
+	rc = res_child_run(d->r, &d->x, d->where, step_name[s], argv,
+			   child_env(pw, pwbuf, sizeof(pwbuf), env), false, 0,
+			   0, ms, child_done, err, sizeof(err));
 	memset(pwbuf, 0, sizeof(pwbuf));
 	if (rc)
 		op_end(d, -1, err);
@@ -984,7 +988,7 @@ static void op_start(struct mdd *d, enum md_op op, unsigned token,
 	if (d->x.running) {
 		d->waiting_child = true;
 		if (child_killable(d))
-			mdx_kill(d);
+			res_child_kill(&d->x);
 		return;
 	}
 	d->waiting_child = false;
@@ -1430,7 +1434,7 @@ static void md_close(struct res *r)
 	res_close_handle(r, (uv_handle_t *)&d->wait);
 	/* The clone runs to its end (see child_killable). */
 	if (d->x.running && child_killable(d))
-		mdx_kill(d);
+		res_child_kill(&d->x);
 	memset(d->password, 0, sizeof(d->password));
 	memset(d->repl_password, 0, sizeof(d->repl_password));
 }

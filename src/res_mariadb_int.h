@@ -15,10 +15,10 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "res_child.h"
 #include "res_int.h"
 
 enum {
-	MD_OUT_MAX = 4096,	/* tail of a child's output kept */
 	MD_ARGV_MAX = 32,
 	MD_SQL_MAX = 1536,
 	MD_PLAN_MAX = 24,
@@ -66,24 +66,6 @@ struct mdc {
 	/* The server closed the connection while no query ran (the
 	 * server died, KILL): called after the drop, may be NULL. */
 	void (*idle_lost)(struct mdc *c);
-};
-
-/* A child process (mariadb-install-db, mariadb-binlog, ...) with a
- * timeout. */
-typedef void (*mdx_cb)(struct mdd *d, int status, const char *out);
-
-struct mdx {
-	uv_process_t proc;
-	uv_pipe_t pipe;		/* its stdout and stderr */
-	uv_timer_t timer;
-	bool running;
-	bool timed_out;
-	int open;		/* handles of this run not yet closed */
-	int64_t status;
-	mdx_cb cb;
-	char name[32];		/* "start mariadbd", for messages */
-	char out[MD_OUT_MAX + 1];
-	size_t len;
 };
 
 enum md_expect { MDE_ANY, MDE_PRIMARY, MDE_STANDBY };
@@ -137,7 +119,7 @@ struct mdd {
 	struct mdc peer;	/* the primary, over TCP */
 	uv_timer_t wait;	/* MS_UP, MS_DEAD: try again */
 
-	struct mdx x;		/* the child process of the running step */
+	struct res_child x;	/* the child process of the running step */
 
 	/* monitoring */
 	enum md_expect expect;
@@ -206,16 +188,6 @@ void mdc_drop(struct mdc *c);
 
 /* Close c's handles through res_close_handle(). */
 void mdc_close(struct mdc *c);
-
-/* Run argv[0] (a path) with env (NULL-ended), bounded by timeout_ms;
- * cb gets the exit status (-1: killed or not started) and the tail of
- * its output.  Returns 0, or -1 with out set (cb is not called). */
-int mdx_run(struct mdd *d, const char *name, char *const argv[],
-	    char *const env[], uint32_t timeout_ms, mdx_cb cb, char *out,
-	    size_t size);
-
-/* Kill the running child (SIGKILL); its cb still runs. */
-void mdx_kill(struct mdd *d);
 
 /* The mariadbd processes serving datadir: comm "mariadbd" (or
  * "mysqld") and working directory datadir (the server changes into

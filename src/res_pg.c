@@ -526,8 +526,9 @@ static void rewind_failed(struct pgd *d, const char *what, const char *line)
 	op_end(d, -1, d->rewind_err);
 }
 
-static void child_done(struct pgd *d, int status, const char *out)
+static void child_done(struct res *r, int status, const char *out)
 {
+	struct pgd *d = r->priv;
 	enum pg_step s = d->plan[d->pi];
 	char line[512], msg[HP_ERR_MAX];
 
@@ -927,7 +928,7 @@ static void op_start(struct pgd *d, enum pg_op op, unsigned token,
 	if (d->x.running) {
 		d->waiting_child = true;
 		if (child_killable(d))
-			pgx_kill(d);
+			res_child_kill(&d->x);
 		return;
 	}
 	d->waiting_child = false;
@@ -1354,7 +1355,7 @@ static void pg_close(struct res *r)
 	pgc_close(&d->probe);
 	/* pg_rewind and friends run to their end (see child_killable). */
 	if (d->x.running && child_killable(d))
-		pgx_close(d);
+		res_child_kill(&d->x);
 }
 
 const struct res_ops res_pg_ops = {

@@ -38,8 +38,6 @@
 
 #include "res_pg_int.h"
 
-enum { GRACE_MS = 200 };
-
 /* ---- small helpers ---------------------------------------------------- */
 
 /* libpq messages end in a newline and may span lines: one line. */
@@ -463,188 +461,21 @@ void pgc_close(struct pgc *c)
 
 /* ---- child processes -------------------------------------------------- */
 
-static void x_closed(uv_handle_t *h)
-{
-	struct res *r = h->data;
-	struct pgd *d = r->priv;
-	struct pgx *x = &d->x;
-
-	if (--x->open == 0) {
-		pgx_cb cb = x->cb;
-
-		x->running = false;
-		x->cb = NULL;
-		if (!res_closing(r) && cb)
-			cb(d, x->timed_out ? -1 : (int)x->status, x->out);
-	}
-	res_release(r);
-}
-
-static void x_close(struct pgd *d, uv_handle_t *h)
-{
-	if (uv_is_closing(h))
-		return;
-	h->data = d->r;
-	res_hold(d->r);
-	uv_close(h, x_closed);
-}
-
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	static char chunk[1024];
-
-	(void)h;
-	(void)hint;
-	*buf = uv_buf_init(chunk, sizeof(chunk));
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	struct pgd *d = s->data;
-	struct pgx *x = &d->x;
-	size_t k;
-
-	if (n < 0) {
-		x_close(d, (uv_handle_t *)s);
-		return;
-	}
-	k = (size_t)n;
-	if (k > PG_OUT_MAX)
-		k = PG_OUT_MAX;
-	if (x->len + k > PG_OUT_MAX) { /* keep the tail */
-		size_t drop = x->len + k - PG_OUT_MAX;
-
-		memmove(x->out, x->out + drop, x->len - drop);
-		x->len -= drop;
-	}
-	memcpy(x->out + x->len, buf->base, k);
-	x->len += k;
-	x->out[x->len] = '\0';
-}
-
-static void x_timer(uv_timer_t *t)
-{
-	struct pgd *d = t->data;
-	struct pgx *x = &d->x;
-
-	if (!uv_is_closing((uv_handle_t *)&x->proc)) {
-		/* Still running: the timeout. */
-		x->timed_out = true;
-		uv_process_kill(&x->proc, SIGKILL);
-		return;
-	}
-	/* Exited; a grandchild keeps the pipe open: stop reading. */
-	x_close(d, (uv_handle_t *)&x->pipe);
-	x_close(d, (uv_handle_t *)t);
-}
-
-static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
-{
-	struct res *r = p->data;
-	struct pgd *d = r->priv;
-	struct pgx *x = &d->x;
-
-	x->status = sig ? -1 : status;
-	x_close(d, (uv_handle_t *)p);
-	if (uv_is_closing((uv_handle_t *)&x->pipe)) {
-		x_close(d, (uv_handle_t *)&x->timer);
-		return;
-	}
-	uv_timer_start(&x->timer, x_timer, GRACE_MS, 0);
-}
-
-/* After on_read saw EOF: the timer is no longer needed once exited. */
-static void on_read_eof(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	struct pgd *d = s->data;
-	struct pgx *x = &d->x;
-
-	on_read(s, n, buf);
-	if (n < 0 && uv_is_closing((uv_handle_t *)&x->proc))
-		x_close(d, (uv_handle_t *)&x->timer);
-}
-
 int pgx_run(struct pgd *d, const char *name, char *const argv[],
-	    char *const env[], uint32_t timeout_ms, pgx_cb cb, char *out,
-	    size_t size)
+	    char *const env[], uint32_t timeout_ms, res_child_cb cb,
+	    char *out, size_t size)
 {
-	struct pgx *x = &d->x;
-	uv_process_options_t o = { 0 };
-	uv_stdio_container_t io[3];
 	/* stderr joins stdout in the one pipe: through sh's 2>&1. */
 	char *args[PG_ARGV_MAX + 4] = { "/bin/sh", "-c",
 					"exec \"$0\" \"$@\" 2>&1" };
-	int rc, n = 3;
+	int n = 3;
 
 	for (int i = 0; argv[i] && n < PG_ARGV_MAX + 3; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-
-	if (x->running) {
-		snprintf(out, size, "%s: %s: another child still runs",
-			 d->where, name);
-		return -1;
-	}
-	snprintf(x->name, sizeof(x->name), "%s", name);
-	x->len = 0;
-	x->out[0] = '\0';
-	x->timed_out = false;
-	x->status = -1;
-	x->cb = cb;
-	uv_pipe_init(d->r->loop, &x->pipe, 0);
-	x->pipe.data = d;
-	uv_timer_init(d->r->loop, &x->timer);
-	x->timer.data = d;
-	io[0].flags = UV_IGNORE;
-	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	io[1].data.stream = (uv_stream_t *)&x->pipe;
-	io[2].flags = UV_IGNORE;
-	o.file = args[0];
-	o.args = args;
-	o.env = (char **)env;
-	o.stdio = io;
-	o.stdio_count = 3;
-	o.exit_cb = on_exit_cb;
-	o.flags = UV_PROCESS_DETACHED;
-	if (d->as_user && !d->as_agent) {
-		o.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
-		o.uid = d->uid;
-		o.gid = d->gid;
-	}
-	x->proc.data = d->r;
-	rc = uv_spawn(d->r->loop, &x->proc, &o);
-	x->running = true;
-	x->open = 2; /* pipe, timer */
-	if (rc) {
-		snprintf(out, size, "%s: %s: cannot start %s: %s", d->where,
-			 name, argv[0], uv_strerror(rc));
-		x->cb = NULL;
-		x_close(d, (uv_handle_t *)&x->pipe);
-		x_close(d, (uv_handle_t *)&x->timer);
-		/* uv_spawn failed: the process handle is closed too. */
-		x->open++;
-		x_close(d, (uv_handle_t *)&x->proc);
-		return -1;
-	}
-	x->open++;
-	uv_read_start((uv_stream_t *)&x->pipe, on_alloc, on_read_eof);
-	uv_timer_start(&x->timer, x_timer, timeout_ms, 0);
-	return 0;
-}
-
-void pgx_kill(struct pgd *d)
-{
-	struct pgx *x = &d->x;
-
-	if (x->running && !uv_is_closing((uv_handle_t *)&x->proc)) {
-		x->timed_out = true;
-		uv_process_kill(&x->proc, SIGKILL);
-	}
-}
-
-void pgx_close(struct pgd *d)
-{
-	pgx_kill(d);
+	return res_child_run(d->r, &d->x, d->where, name, args, env,
+			     d->as_user && !d->as_agent, d->uid, d->gid,
+			     timeout_ms, cb, out, size);
 }
 
 /* ---- the guard's fence ---------------------------------------------- */

@@ -14,10 +14,10 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "res_child.h"
 #include "res_int.h"
 
 enum {
-	PG_OUT_MAX = 4096,	/* tail of a child's output kept */
 	PG_ARGV_MAX = 24,
 	PG_SQL_MAX = 1536,
 	PG_PLAN_MAX = 24,
@@ -63,23 +63,6 @@ struct pgc {
 	 * postmaster died): called after the drop, may be NULL. */
 	void (*idle_lost)(struct pgc *c);
 	bool server_ended;	/* a FATAL notice came: it is closing */
-};
-
-/* A child process (pg_ctl, pg_rewind, ...) with a timeout. */
-typedef void (*pgx_cb)(struct pgd *d, int status, const char *out);
-
-struct pgx {
-	uv_process_t proc;
-	uv_pipe_t pipe;		/* its stdout and stderr */
-	uv_timer_t timer;
-	bool running;
-	bool timed_out;
-	int open;		/* handles of this run not yet closed */
-	int64_t status;
-	pgx_cb cb;
-	char name[32];		/* "pg_ctl start", for messages */
-	char out[PG_OUT_MAX + 1];
-	size_t len;
 };
 
 enum pg_expect { PGE_ANY, PGE_PRIMARY, PGE_STANDBY };
@@ -137,7 +120,7 @@ struct pgd {
 	struct pgc sync;	/* set_sync */
 	struct pgc probe;	/* replication connection to the primary */
 
-	struct pgx x;		/* the child process of the running step */
+	struct res_child x;	/* the child process of the running step */
 
 	/* monitoring */
 	enum pg_expect expect;
@@ -190,18 +173,12 @@ void pgc_drop(struct pgc *c);
 /* Close c's handles through res_close_handle(). */
 void pgc_close(struct pgc *c);
 
-/* Run argv[0] (a path) as the configured os_user with env (NULL-ended,
- * may be NULL), bounded by timeout_ms; cb gets the exit status (-1:
- * killed or not started) and the tail of its output.  Returns 0, or -1
- * with out set if it could not start (cb is not called). */
+/* Run argv[0] (a path) as the configured os_user (as the agent while
+ * d->as_agent), stderr joined to stdout, with env (NULL-ended, may be
+ * NULL), bounded by timeout_ms: res_child_run() on d->x. */
 int pgx_run(struct pgd *d, const char *name, char *const argv[],
-	    char *const env[], uint32_t timeout_ms, pgx_cb cb, char *out,
-	    size_t size);
-
-/* Kill the running child (SIGKILL); its cb still runs. */
-void pgx_kill(struct pgd *d);
-
-void pgx_close(struct pgd *d);
+	    char *const env[], uint32_t timeout_ms, res_child_cb cb,
+	    char *out, size_t size);
 
 /* The guard's fence: pg_ctl stop -m fast, bounded, then immediate. */
 int pg_fence_sync(const struct conf *conf, const struct conf_resource *cr,
