@@ -70,6 +70,7 @@ static const char *const step_name[] = {
 	[MS_CLONE] = "clone",
 	[MS_PROBE] = "SELECT @@read_only",
 	[MS_SLAVE] = "SHOW SLAVE STATUS",
+	[MS_KILL_TIMEOUT] = "SET GLOBAL rpl_semi_sync_slave_kill_conn_timeout",
 	[MS_STOP_IO] = "STOP SLAVE IO_THREAD",
 	[MS_IO_POS] = "SHOW SLAVE STATUS",
 	[MS_START_SQL] = "START SLAVE SQL_THREAD",
@@ -298,6 +299,10 @@ static void step_sql(struct mdd *d, enum md_step s, char *sql, size_t size)
 	case MS_IO_POS:
 		snprintf(sql, size, "SHOW SLAVE STATUS");
 		return;
+	case MS_KILL_TIMEOUT:
+		snprintf(sql, size, "SET GLOBAL "
+			 "rpl_semi_sync_slave_kill_conn_timeout = 1");
+		return;
 	case MS_STOP_IO:
 		snprintf(sql, size, "STOP SLAVE IO_THREAD");
 		return;
@@ -371,8 +376,13 @@ static bool ours(const struct mdd *d, unsigned long id)
 /* SHOW SLAVE STATUS during a promote or demote. */
 static void after_slave(struct mdd *d, MYSQL_RES *res)
 {
+	/* A semi-sync IO thread that stops connects to the old primary
+	 * to kill its dump connection there, and STOP SLAVE waits for
+	 * that connect up to rpl_semi_sync_slave_kill_conn_timeout
+	 * seconds (default 5) when the old primary is unreachable: one
+	 * second, the shortest whole limit, first. */
 	static const enum md_step promote_replica[] = {
-		MS_STOP_IO, MS_IO_POS, MS_APPLY, MS_STOP_SLAVE,
+		MS_KILL_TIMEOUT, MS_STOP_IO, MS_IO_POS, MS_APPLY, MS_STOP_SLAVE,
 		MS_RESET_SLAVE, MS_GUARD, MS_READWRITE
 	};
 	static const enum md_step promote_primary[] = {

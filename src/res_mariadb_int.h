@@ -85,6 +85,7 @@ enum md_step {
 	MS_CLONE,	/* empty datadir: install, start, dump | import */
 	MS_PROBE,	/* SELECT @@read_only, ... */
 	MS_SLAVE,	/* SHOW SLAVE STATUS */
+	MS_KILL_TIMEOUT, /* rpl_semi_sync_slave_kill_conn_timeout = 1 */
 	MS_STOP_IO,	/* STOP SLAVE IO_THREAD */
 	MS_IO_POS,	/* SHOW SLAVE STATUS: Gtid_IO_Pos, SQL thread */
 	MS_START_SQL,	/* START SLAVE SQL_THREAD */
