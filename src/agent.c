@@ -71,7 +71,7 @@ static void step(struct voter *v, struct elect_event *ev);
 static void res_sync(struct voter *v)
 {
 	const struct res_state *s = res_set_state(v->res);
-	bool healthy;
+	bool healthy, store_down;
 
 	if (v->stopping)
 		return;
@@ -95,8 +95,13 @@ static void res_sync(struct voter *v)
 	 * every [check] passes (DESIGN.md, Checks). */
 	healthy = v->res_healthy && !v->unfit &&
 		  (!v->checks || check_set_healthy(v->checks));
-	if (healthy != v->st.healthy) {
-		struct elect_event ev = { .type = EV_HEALTH, .flag = healthy };
+	/* A data store with no position does not answer at all. */
+	store_down = !s->healthy && !s->has_position &&
+		     conf_data_resource(&v->conf);
+	if (healthy != v->st.healthy ||
+	    (!healthy && store_down != v->st.store_down)) {
+		struct elect_event ev = { .type = EV_HEALTH, .flag = healthy,
+					  .store_down = store_down };
 
 		if (healthy)
 			hp_log(LOG_INFO, "node healthy: resources answer and "

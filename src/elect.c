@@ -801,14 +801,19 @@ static bool peer_can_take_over(const struct elect *st, uint64_t now)
 
 /* A primary whose checks fail hands over at once to a healthy standby,
  * unless it took over less than hold_down ago (DESIGN.md, hold-down):
- * then only its real death moves the primary again. */
+ * then only its real death moves the primary again.  A data store that
+ * does not answer at all is that death, not a flapping check: a Redis
+ * without persistence restarted by its supervisor comes back as an
+ * empty master, and the standby resyncs from it within milliseconds
+ * (found by the chaos runner: acknowledged writes lost). */
 static void check_health(struct elect *st, struct elect_actions *out,
 			 uint64_t now, uint32_t rand)
 {
 	if (st->role != ROLE_PRIMARY || st->healthy || st->paused ||
 	    !peer_can_take_over(st, now))
 		return;
-	if (st->was_failover && now < st->elected_ms + st->conf.hold_down_ms) {
+	if (st->was_failover && !st->store_down &&
+	    now < st->elected_ms + st->conf.hold_down_ms) {
 		if (st->last_why != WHY_HOLD_DOWN) {
 			st->last_why = WHY_HOLD_DOWN;
 			push(out, ACT_NOTE, WHY_HOLD_DOWN);
@@ -997,6 +1002,7 @@ void elect_step(const struct elect *cur, const struct elect_event *ev,
 		break;
 	case EV_HEALTH:
 		next->healthy = ev->flag;
+		next->store_down = !ev->flag && ev->store_down;
 		break;
 	case EV_POSITION:
 		next->has_position = ev->has_position;

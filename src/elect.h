@@ -78,6 +78,9 @@ struct elect_event {
 				 * primary is up (replica in sync) */
 	bool has_position;	/* EV_POSITION */
 	uint64_t position;	/* EV_POSITION */
+	bool store_down;	/* EV_HEALTH: the data store does not answer
+				 * (killed, not running), not merely a
+				 * failing check */
 	uint64_t gen;		/* EV_PAUSE: pause generation */
 	struct proto_msg msg;	/* EV_RECV */
 };
@@ -155,6 +158,8 @@ struct elect {
 	uint64_t grace_until_ms;	/* restart: no votes before this */
 	uint64_t committed_pos;	/* newest primary position seen */
 	bool has_committed;
+
+	bool store_down;	/* own data store does not answer (EV_HEALTH) */
 
 	/* standby side */
 	uint8_t leader;		/* primary of `term`, 0 = unknown */

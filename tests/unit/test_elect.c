@@ -834,6 +834,17 @@ static const struct row rows[] = {
 	{ ACT(ACT_NOTE, WHY_HOLD_DOWN) },
 	extra_unhealthy_primary,
 }, {
+	"within the hold-down a primary whose data store does not answer "
+	"steps down at once (chaos trials 90, 93, 2026-11-24)",
+	primary_b_hold_down,
+	{ .type = EV_HEALTH, .flag = false, .store_down = true }, T0 + 10,
+	ROLE_STANDBY, 6, 2, 0, 0, 0, T0 + 10 + 2 * PROMISE,
+	{ ACT(ACT_FENCE, WHY_UNHEALTHY),
+	  ACT(ACT_ROLE, WHY_UNHEALTHY),
+	  { SEND(1, MSG_STEP_DOWN, 6) },
+	  { SEND(W, MSG_STEP_DOWN, 6) } },
+	NULL,
+}, {
 	"after the hold-down it steps down with FENCE then STEP_DOWN to both "
 	"voters",
 	primary_b_after_hold_down, { .type = EV_HEALTH, .flag = false },
