@@ -810,7 +810,10 @@ static int load_state(struct voter *v, struct hp_err *err)
 				       v->conf.nodes[v->self - 1].priority,
 			   .sync_mode = data && conf_data_replication(data) ==
 						       REPL_SYNC,
+			   .lag_bound = data && conf_data_max_lag(data) !=
+							CONF_LAG_NONE,
 			   .max_lag = data ? conf_data_max_lag(data) : 0,
+			   .max_lag_ms = data ? conf_data_max_lag_ms(data) : 0,
 			   .switchover_timeout_ms =
 				   v->conf.switchover_timeout_ms,
 		   },

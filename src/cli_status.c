@@ -88,6 +88,11 @@ static void print_replication(const cJSON *r)
 		       other->valuedouble);
 	if (cJSON_IsNumber(lag))
 		printf(" (lag %.0f)", lag->valuedouble);
+	lag = cJSON_GetObjectItemCaseSensitive(r, "lag_ms");
+	if (cJSON_IsNumber(lag))
+		printf(" (%.0f ms behind)", lag->valuedouble);
+	else if (cJSON_IsNull(lag))
+		printf(" (time behind unknown)");
 	if (primary)
 		printf(", standby %s%s\n", flag(r, "standby_in_sync") ?
 		       "in sync" : "NOT in sync", flag(r, "sync_required") ?

@@ -658,3 +658,10 @@ uint64_t conf_data_max_lag(const struct conf_resource *r)
 	       r->type == RES_MARIADB ? r->mdb.max_lag_on_failover :
 	       r->redis.max_lag_on_failover;
 }
+
+uint32_t conf_data_max_lag_ms(const struct conf_resource *r)
+{
+	return r->type == RES_POSTGRESQL ? r->pg.max_lag_ms :
+	       r->type == RES_MARIADB ? r->mdb.max_lag_ms :
+	       r->redis.max_lag_ms;
+}

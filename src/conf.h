@@ -122,6 +122,9 @@ enum {
 	CONF_NODES = 2,
 };
 
+/* max_lag_on_failover = none (or a time bound): no amount bound. */
+#define CONF_LAG_NONE UINT64_MAX
+
 enum conf_quorum { QUORUM_WITNESS, QUORUM_NONE };
 enum conf_res_type { RES_VIP, RES_REDIS, RES_POSTGRESQL, RES_MARIADB };
 enum conf_replication { REPL_SYNC, REPL_ASYNC };
@@ -162,6 +165,9 @@ struct conf_redis {
 	char password_file[CONF_PATH_MAX];
 	enum conf_replication replication;	/* default sync */
 	uint64_t max_lag_on_failover;	/* bytes, default 1MB */
+	uint32_t max_lag_ms;		/* time bound instead (5s), 0 = none;
+					 * then max_lag_on_failover is
+					 * CONF_LAG_NONE */
 	uint32_t timeout_ms;		/* default 1s */
 	uint32_t monitor_interval_ms;	/* default 100ms */
 	char keep_dir[CONF_PATH_MAX];	/* default <state_dir>/kept */
@@ -184,6 +190,9 @@ struct conf_pg {
 	char repl_password_file[CONF_PATH_MAX];
 	enum conf_replication replication;	/* default sync */
 	uint64_t max_lag_on_failover;	/* bytes of WAL, default 1MB */
+	uint32_t max_lag_ms;		/* time bound instead (5s), 0 = none;
+					 * then max_lag_on_failover is
+					 * CONF_LAG_NONE */
 	uint32_t timeout_ms;		/* per query, default 2s */
 	uint32_t action_timeout_ms;	/* pg_ctl, pg_rewind, ...: def. 60s */
 	uint32_t monitor_interval_ms;	/* default 200ms */
@@ -210,6 +219,9 @@ struct conf_mariadb {
 	enum conf_replication replication;	/* default sync (semi-sync) */
 	uint64_t max_lag_on_failover;	/* transactions (GTID sequence
 					 * numbers), default 1000 */
+	uint32_t max_lag_ms;		/* time bound instead (5s), 0 = none;
+					 * then max_lag_on_failover is
+					 * CONF_LAG_NONE */
 	uint32_t gtid_domain;		/* default 0 */
 	uint32_t timeout_ms;		/* per query, default 2s */
 	uint32_t action_timeout_ms;	/* start, relay-log apply, clone: 60s */
@@ -389,9 +401,11 @@ int conf_parse_percent_ppm(const char *s, uint32_t *out_ppm);
 int conf_parse_size(const char *s, uint64_t *out_bytes);
 
 /* Replication mode and max_lag_on_failover of a data resource, whatever
- * its type. */
+ * its type: the amount in the data's units (CONF_LAG_NONE: no amount
+ * bound) and the time bound in ms (0: none). */
 enum conf_replication conf_data_replication(const struct conf_resource *r);
 uint64_t conf_data_max_lag(const struct conf_resource *r);
+uint32_t conf_data_max_lag_ms(const struct conf_resource *r);
 
 /* The data resource (redis, ...) or NULL: at most one per cluster. */
 const struct conf_resource *conf_data_resource(const struct conf *conf);

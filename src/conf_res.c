@@ -214,10 +214,35 @@ static const char *redis_replication(struct parser *p, const char *v)
 	return NULL;
 }
 
+/* max_lag_on_failover, whatever the data: a time (5s: the standby may
+ * lack at most what the primary wrote in the last 5 s before it was
+ * lost), "none", or else an amount in the data's units, parsed by the
+ * caller.  Returns 1 when v was a time or none, 0 to parse the amount. */
+static int max_lag_time(const char *v, uint64_t *amount, uint32_t *ms)
+{
+	uint32_t t;
+
+	if (!strcmp(v, "none")) {
+		*amount = CONF_LAG_NONE;
+		*ms = 0;
+		return 1;
+	}
+	if (conf_parse_duration_ms(v, &t))
+		return 0;
+	*amount = t ? CONF_LAG_NONE : 0; /* 0s: fully caught up */
+	*ms = t;
+	return 1;
+}
+
 static const char *redis_max_lag(struct parser *p, const char *v)
 {
-	if (conf_parse_size(v, &cur_redis(p)->max_lag_on_failover))
-		return "a size with a unit (B, kB, MB, GB), such as 1MB, or 0";
+	struct conf_redis *r = cur_redis(p);
+
+	if (max_lag_time(v, &r->max_lag_on_failover, &r->max_lag_ms))
+		return NULL;
+	if (conf_parse_size(v, &r->max_lag_on_failover))
+		return "a size with a unit (B, kB, MB, GB), such as 1MB, or 0; "
+		       "a time such as 5s; or none";
 	return NULL;
 }
 
@@ -403,9 +428,13 @@ static const char *pg_replication(struct parser *p, const char *v)
 
 static const char *pg_max_lag(struct parser *p, const char *v)
 {
-	if (conf_parse_size(v, &cur_pg(p)->max_lag_on_failover))
+	struct conf_pg *g = cur_pg(p);
+
+	if (max_lag_time(v, &g->max_lag_on_failover, &g->max_lag_ms))
+		return NULL;
+	if (conf_parse_size(v, &g->max_lag_on_failover))
 		return "a size of WAL with a unit (B, kB, MB, GB), such as "
-		       "16MB, or 0";
+		       "16MB, or 0; a time such as 5s; or none";
 	return NULL;
 }
 
@@ -591,15 +620,19 @@ static const char *mdb_replication(struct parser *p, const char *v)
 }
 
 /* DESIGN departure: the position is a GTID sequence number, so the
- * bound is a number of transactions, not bytes. */
+ * amount is a number of transactions, not bytes (or a time). */
 static const char *mdb_max_lag(struct parser *p, const char *v)
 {
+	struct conf_mariadb *m = cur_mdb(p);
 	uint32_t n;
 
+	if (max_lag_time(v, &m->max_lag_on_failover, &m->max_lag_ms))
+		return NULL;
 	if (conf_parse_uint(v, UINT32_MAX, &n))
 		return "a number of transactions (GTID sequence numbers) "
-		       "from 0 to 4294967295, such as 1000";
-	cur_mdb(p)->max_lag_on_failover = n;
+		       "from 0 to 4294967295, such as 1000; a time such as "
+		       "5s; or none";
+	m->max_lag_on_failover = n;
 	return NULL;
 }
 

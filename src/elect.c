@@ -419,13 +419,84 @@ static void start_prevote(struct elect *st, struct elect_actions *out,
 	broadcast(st, out, MSG_PREVOTE_REQ, st->term + 1, &tmpl);
 }
 
+/* ---- async lag ------------------------------------------------------- */
+
+/* One sample per this many ms: the ring then spans twice the bound. */
+static uint64_t lag_sample_ms(const struct elect *st)
+{
+	uint64_t ms = st->conf.max_lag_ms * 2 / ELECT_LAG_SAMPLES;
+
+	return ms > st->conf.heartbeat_ms ? ms : st->conf.heartbeat_ms;
+}
+
+/* Own position or the primary's moved: the newest time the primary had
+ * heard of nothing this node lacks.  Conservative: with only samples,
+ * the time of the newest sample at or below the own position. */
+static void update_caught_up(struct elect *st)
+{
+	if (!st->conf.max_lag_ms || !st->has_position || !st->has_primary_pos)
+		return;
+	if (st->position >= st->primary_pos) {
+		st->caught_up_ms = st->primary_pos_ms;
+		return;
+	}
+	for (int i = 0; i < ELECT_LAG_SAMPLES; i++) {
+		const struct elect_lag_sample *s = &st->lag_samples[i];
+
+		if (s->ms > st->caught_up_ms && s->pos <= st->position)
+			st->caught_up_ms = s->ms;
+	}
+}
+
+/* A heartbeat of the primary of `term` carried its own position. */
+static void note_primary_pos(struct elect *st, uint64_t term, uint64_t pos,
+			     uint64_t now)
+{
+	const struct elect_lag_sample *last;
+
+	st->has_primary_pos = true;
+	st->primary_pos = pos;
+	st->primary_pos_ms = now;
+	if (!st->conf.max_lag_ms)
+		return;
+	if (st->lag_term != term) {
+		/* Another primary: its positions start a new history. */
+		memset(st->lag_samples, 0, sizeof(st->lag_samples));
+		st->lag_next = 0;
+		st->lag_term = term;
+		st->caught_up_ms = 0;
+	}
+	last = &st->lag_samples[(st->lag_next + ELECT_LAG_SAMPLES - 1) %
+				ELECT_LAG_SAMPLES];
+	if (!last->ms || now >= last->ms + lag_sample_ms(st)) {
+		st->lag_samples[st->lag_next] =
+			(struct elect_lag_sample){ .pos = pos, .ms = now };
+		st->lag_next = (st->lag_next + 1) % ELECT_LAG_SAMPLES;
+	}
+	update_caught_up(st);
+}
+
+uint64_t elect_lag_ms(const struct elect *st)
+{
+	if (!st->has_position || !st->has_primary_pos || !st->caught_up_ms)
+		return UINT64_MAX;
+	return st->primary_pos_ms > st->caught_up_ms ?
+	       st->primary_pos_ms - st->caught_up_ms : 0;
+}
+
 /* May this node campaign now?  Its own vote obeys the voter rules. */
 bool elect_too_far_behind(const struct elect *st)
 {
-	if (st->conf.sync_mode || !st->conf.max_lag || !st->has_primary_pos)
+	if (st->conf.sync_mode || !st->has_primary_pos)
 		return false;
-	return !st->has_position ||
-	       st->position + st->conf.max_lag < st->primary_pos;
+	if (!st->conf.lag_bound && !st->conf.max_lag_ms)
+		return false;
+	if (!st->has_position)
+		return true;
+	if (st->conf.lag_bound && st->primary_pos > st->position &&
+	    st->primary_pos - st->position > st->conf.max_lag)
+		return true;
+	return st->conf.max_lag_ms && elect_lag_ms(st) > st->conf.max_lag_ms;
 }
 
 /* Paused: no automatic failover.  Only the node that holds its own vote
@@ -589,8 +660,7 @@ static void on_heartbeat(struct elect *st, struct elect_actions *out,
 	st->promise_term = m->term;
 	st->promise_until_ms = now + elect_promise_ms(&st->conf);
 	if ((m->flags & PF_HAS_POSITION) && (m->flags & PF_ASYNC)) {
-		st->has_primary_pos = true;
-		st->primary_pos = m->position;
+		note_primary_pos(st, m->term, m->position, now);
 	} else if (m->flags & PF_HAS_POSITION) {
 		st->has_committed = true;
 		st->committed_pos = m->position;
@@ -1008,6 +1078,7 @@ void elect_step(const struct elect *cur, const struct elect_event *ev,
 		next->has_position = ev->has_position;
 		next->position = ev->position;
 		next->in_sync = ev->flag;
+		update_caught_up(next);
 		break;
 	case EV_SWITCHOVER:
 		if (next->role != ROLE_PRIMARY)

@@ -19,6 +19,7 @@
 enum {
 	ELECT_WITNESS_ID = 3,	/* node ids: agents 1 and 2, witness 3 */
 	ELECT_MAX_ACTIONS = 16,
+	ELECT_LAG_SAMPLES = 16,	/* async time bound: primary positions kept */
 };
 
 enum elect_role {
@@ -132,8 +133,13 @@ struct elect_conf {
 	uint32_t priority;	/* own; peer's comes in HELLO */
 	bool sync_mode;		/* replication = sync: ACT_SYNC, committed
 				 * positions in heartbeats */
+	bool lag_bound;		/* async: max_lag applies */
 	uint64_t max_lag;	/* async: no campaign further behind the
-				 * primary's position than this (0 = any) */
+				 * primary's position than this */
+	uint32_t max_lag_ms;	/* async: no campaign when the primary
+				 * wrote, more than this before its last
+				 * heartbeat, what this node still lacks
+				 * (0 = no time bound) */
 	uint32_t switchover_timeout_ms; /* standby must catch up by then */
 };
 
@@ -193,6 +199,17 @@ struct elect {
 	bool in_sync;		/* own replication link to the primary up */
 	bool has_primary_pos;	/* async: primary's own position, from */
 	uint64_t primary_pos;	/* its heartbeats */
+	uint64_t primary_pos_ms; /* when primary_pos was heard */
+	/* async time bound: primary positions with the time each was heard
+	 * (a ring, one sample per lag_sample_ms), and the newest such time
+	 * whose position this node had reached (0 = none yet) */
+	struct elect_lag_sample {
+		uint64_t pos;
+		uint64_t ms;
+	} lag_samples[ELECT_LAG_SAMPLES];
+	uint8_t lag_next;
+	uint64_t lag_term;	/* term of the samples */
+	uint64_t caught_up_ms;
 	uint8_t hb_sync_set;	/* standby: sync set of the last heartbeat
 				 * (what the witness records) */
 	bool peer_in_sync;	/* primary: peer's last ACK said in sync */
@@ -242,6 +259,12 @@ const char *elect_invariant_violation(const struct elect *st,
 /* Async mode: is this standby further behind the primary's last known
  * position than max_lag_on_failover (so it must not campaign)? */
 bool elect_too_far_behind(const struct elect *st);
+
+/* Async mode with a time bound: how long before the primary's last
+ * heartbeat it wrote the oldest data this node still lacks (0: caught
+ * up).  UINT64_MAX when unknown (no position, or never caught up since
+ * this primary's term began). */
+uint64_t elect_lag_ms(const struct elect *st);
 
 /* Lease arithmetic, exposed for the agent and tests. */
 uint64_t elect_lease_ms(const struct elect_conf *c);	/* L*(1-d) */

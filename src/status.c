@@ -177,6 +177,9 @@ static void add_replication(cJSON *root, const struct voter *v)
 				 0) : (other > st->position ?
 				       other - st->position : 0);
 	add_u64_or_null(o, "lag", has_lag, lag);
+	if (!primary && !st->conf.sync_mode && st->conf.max_lag_ms)
+		add_u64_or_null(o, "lag_ms", elect_lag_ms(st) != UINT64_MAX,
+				elect_lag_ms(st));
 	if (primary) {
 		cJSON_AddBoolToObject(o, "standby_in_sync", st->peer_in_sync);
 		cJSON_AddBoolToObject(o, "sync_required", st->sync_required);

@@ -201,6 +201,7 @@ redis_dbsize_ge()
 #   HP_REDIS_CONF_PASS    the password hapair uses ("" = none)
 #   HP_REDIS_MONITOR      monitor_interval (default 100ms)
 #   HP_REDIS_TIMEOUT      timeout (default 1s)
+#   HP_REDIS_MAX_LAG      max_lag_on_failover (default 1MB)
 # Sets HP_KEEP_DIR (the resource's keep_dir).
 hp_conf_redis()
 {
@@ -212,7 +213,7 @@ hp_conf_redis()
 type = redis
 port = $REDIS_PORT
 replication = ${HP_REDIS_REPLICATION:-sync}
-max_lag_on_failover = 1MB
+max_lag_on_failover = ${HP_REDIS_MAX_LAG:-1MB}
 timeout = ${HP_REDIS_TIMEOUT:-1s}
 monitor_interval = ${HP_REDIS_MONITOR:-100ms}
 keep_dir = $HP_KEEP_DIR"
@@ -277,6 +278,33 @@ assert_kept()
 			"(events: $(hp_events "$node" 2>/dev/null |
 				tr '\n' '|'))"
 	fi
+}
+
+# cut_replication NODE PEER - inside NODE, drop TCP to and from PEER's
+# Redis port (the replica dials the primary: both directions of that
+# connection); heartbeats and votes still flow.  heal_replication NODE
+# undoes it.
+cut_replication()
+{
+	in_ns "$1" nft -f - <<-EOF
+		table inet hp_replcut {
+			chain in {
+				type filter hook input priority 0;
+				ip saddr $(node_addr "$2") tcp sport \
+					$REDIS_PORT drop
+			}
+			chain out {
+				type filter hook output priority 0;
+				ip daddr $(node_addr "$2") tcp dport \
+					$REDIS_PORT drop
+			}
+		}
+	EOF
+}
+
+heal_replication()
+{
+	in_ns "$1" nft delete table inet hp_replcut
 }
 
 # ---- the writer -------------------------------------------------------------

@@ -27,32 +27,6 @@ source "$(dirname "$0")/lib_redis.sh"
 # many times hapair's 1 s replica lag limit plus a heartbeat.
 RECORD_MS=10000
 
-# cut_replication NODE PEER - inside NODE, drop TCP to and from PEER's
-# Redis port (the replica dials the primary: both directions of that
-# connection).
-cut_replication()
-{
-	in_ns "$1" nft -f - <<-EOF
-		table inet hp_replcut {
-			chain in {
-				type filter hook input priority 0;
-				ip saddr $(node_addr "$2") tcp sport \
-					$REDIS_PORT drop
-			}
-			chain out {
-				type filter hook output priority 0;
-				ip daddr $(node_addr "$2") tcp dport \
-					$REDIS_PORT drop
-			}
-		}
-	EOF
-}
-
-heal_replication()
-{
-	in_ns "$1" nft delete table inet hp_replcut
-}
-
 # S is neither primary nor VIP holder.
 not_promoted()
 {

@@ -597,8 +597,11 @@ static const struct bad_row bad_rows[] = {
 			"got \"semisync\"" },
 	{ "redis bare lag", VALID REDIS "max_lag_on_failover = 1024\n",
 	  "t.conf:12:", "[resource cache] max_lag_on_failover: expected a size "
-			"with a unit (B, kB, MB, GB), such as 1MB, or 0, got "
-			"\"1024\"" },
+			"with a unit (B, kB, MB, GB), such as 1MB, or 0; a "
+			"time such as 5s; or none, got \"1024\"" },
+	{ "redis lag time and unit", VALID REDIS
+	  "max_lag_on_failover = 5 s\n", "t.conf:12:",
+	  "[resource cache] max_lag_on_failover: expected a size" },
 	{ "redis fractional lag", VALID REDIS "max_lag_on_failover = 1.5MB\n",
 	  "t.conf:12:", "[resource cache] max_lag_on_failover: expected a "
 			"size" },
@@ -2163,6 +2166,40 @@ static void test_mdb_defaults(void **state)
 	assert_non_null(strstr(m->keep_dir, "/kept"));
 	assert_int_equal(conf_data_replication(&c.resources[0]), REPL_SYNC);
 	assert_int_equal(conf_data_max_lag(&c.resources[0]), 1000);
+	assert_int_equal(conf_data_max_lag_ms(&c.resources[0]), 0);
+}
+
+/* max_lag_on_failover of every data type: a time bound instead of an
+ * amount ("0s" is "fully caught up"), or "none". */
+static void test_max_lag_time_and_none(void **state)
+{
+	static const char *const types[] = { VALID REDIS, VALID PG, VALID MDB };
+	struct conf c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		char text[4096];
+
+		snprintf(text, sizeof(text), "%smax_lag_on_failover = 5s\n",
+			 types[i]);
+		expect_valid(text, &c);
+		assert_int_equal(conf_data_max_lag(&c.resources[0]),
+				 CONF_LAG_NONE);
+		assert_int_equal(conf_data_max_lag_ms(&c.resources[0]), 5000);
+
+		snprintf(text, sizeof(text), "%smax_lag_on_failover = 0s\n",
+			 types[i]);
+		expect_valid(text, &c);
+		assert_int_equal(conf_data_max_lag(&c.resources[0]), 0);
+		assert_int_equal(conf_data_max_lag_ms(&c.resources[0]), 0);
+
+		snprintf(text, sizeof(text), "%smax_lag_on_failover = none\n",
+			 types[i]);
+		expect_valid(text, &c);
+		assert_int_equal(conf_data_max_lag(&c.resources[0]),
+				 CONF_LAG_NONE);
+		assert_int_equal(conf_data_max_lag_ms(&c.resources[0]), 0);
+	}
 }
 
 static void test_mdb_errors(void **state)
@@ -2302,6 +2339,7 @@ int main(void)
 		cmocka_unit_test(test_pg_password_files),
 		cmocka_unit_test(test_mdb_full),
 		cmocka_unit_test(test_mdb_defaults),
+		cmocka_unit_test(test_max_lag_time_and_none),
 		cmocka_unit_test(test_mdb_errors),
 		cmocka_unit_test(test_mdb_password_files),
 	};

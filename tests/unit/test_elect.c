@@ -2373,6 +2373,7 @@ static void test_async_lag_blocks_campaign(void **state)
 	struct elect_event ev = { .type = EV_TICK };
 
 	standby_b(&cur);
+	cur.conf.lag_bound = true;
 	cur.conf.max_lag = 100;
 	cur.has_position = true;
 	cur.position = 800;
@@ -2388,6 +2389,118 @@ static void test_async_lag_blocks_campaign(void **state)
 	elect_step(&cur, &ev, T0 + PROMISE + 1, &next, &out);
 	assert_int_equal(next.role, ROLE_PRECANDIDATE);
 	assert_non_null(find_send(&out, W, MSG_PREVOTE_REQ));
+}
+
+/* Async mode, amount bound 0 (max_lag_on_failover = 0): only a fully
+ * caught-up standby campaigns; without a bound any lag is allowed. */
+static void test_async_lag_zero_means_caught_up(void **state)
+{
+	struct elect cur;
+
+	(void)state;
+	standby_b(&cur);
+	cur.has_position = true;
+	cur.position = 999;
+	cur.has_primary_pos = true;
+	cur.primary_pos = 1000;
+	assert_false(elect_too_far_behind(&cur)); /* no bound: any lag */
+	cur.conf.lag_bound = true;
+	cur.conf.max_lag = 0;
+	assert_true(elect_too_far_behind(&cur));
+	cur.position = 1000;
+	assert_false(elect_too_far_behind(&cur));
+	cur.has_position = false; /* own position unknown: behind */
+	assert_true(elect_too_far_behind(&cur));
+}
+
+/* One async heartbeat of primary A in term 5 carrying `pos`. */
+static void async_hb(struct elect *cur, uint64_t pos, uint64_t now)
+{
+	struct elect next;
+	struct elect_actions out;
+	struct elect_event ev = { .type = EV_RECV };
+
+	ev.msg.type = MSG_HEARTBEAT;
+	ev.msg.sender = 1;
+	ev.msg.term = 5;
+	ev.msg.flags = PF_HAS_POSITION | PF_ASYNC;
+	ev.msg.position = pos;
+	elect_step(cur, &ev, now, &next, &out);
+	*cur = next;
+}
+
+static void own_pos(struct elect *cur, uint64_t pos, uint64_t now)
+{
+	struct elect next;
+	struct elect_actions out;
+	struct elect_event ev = { .type = EV_POSITION, .has_position = true,
+				  .position = pos, .flag = true };
+
+	elect_step(cur, &ev, now, &next, &out);
+	*cur = next;
+}
+
+/* Async mode, time bound (max_lag_on_failover = 1s): the lag is how long
+ * before the primary's last heartbeat it wrote what the standby still
+ * lacks.  A standby a few writes behind a busy primary stays within it;
+ * one cut off while the primary keeps writing passes it; an idle primary
+ * never makes a standby lag; a new term starts a new history. */
+static void test_async_lag_time_bound(void **state)
+{
+	struct elect cur;
+	uint64_t t = T0;
+
+	(void)state;
+	standby_b(&cur);
+	cur.conf.max_lag_ms = 1000;
+	cur.healthy = true;
+	assert_false(elect_too_far_behind(&cur)); /* no primary position */
+	own_pos(&cur, 0, t);
+	/* Busy primary, the standby always 5 writes behind the newest
+	 * heartbeat: 10 ms behind in time, never "equal". */
+	for (int i = 0; i < 100; i++, t += HB_MS) {
+		async_hb(&cur, 100 + 10 * (uint64_t)i, t);
+		own_pos(&cur, 95 + 10 * (uint64_t)i, t + 1);
+	}
+	assert_true(elect_lag_ms(&cur) <= 2 * HB_MS);
+	assert_false(elect_too_far_behind(&cur));
+
+	/* Replication cut at position 1085: the primary writes on. */
+	for (int i = 100; i < 180; i++, t += HB_MS)
+		async_hb(&cur, 100 + 10 * (uint64_t)i, t);
+	assert_true(elect_lag_ms(&cur) > 1000);
+	assert_true(elect_too_far_behind(&cur));
+	{
+		struct elect next;
+		struct elect_actions out;
+		struct elect_event tick = { .type = EV_TICK };
+
+		elect_step(&cur, &tick, t + PROMISE + 1, &next, &out);
+		assert_int_equal(next.role, ROLE_STANDBY);
+		assert_null(find_send(&out, W, MSG_PREVOTE_REQ));
+	}
+
+	/* It catches up with everything the primary reported: lag 0. */
+	own_pos(&cur, 100 + 10 * 179, t);
+	assert_int_equal(elect_lag_ms(&cur), 0);
+	assert_false(elect_too_far_behind(&cur));
+
+	/* An idle primary: same position for 5 s, no lag. */
+	for (int i = 0; i < 250; i++, t += HB_MS)
+		async_hb(&cur, 100 + 10 * 179, t);
+	assert_int_equal(elect_lag_ms(&cur), 0);
+
+	/* A standby restarted behind a primary of a newer term has never
+	 * caught up in that term: unknown lag, no campaign. */
+	standby_b(&cur);
+	cur.conf.max_lag_ms = 1000;
+	cur.term = 5;
+	own_pos(&cur, 10, t);
+	async_hb(&cur, 500, t);
+	assert_int_equal(elect_lag_ms(&cur), UINT64_MAX);
+	assert_true(elect_too_far_behind(&cur));
+	own_pos(&cur, 500, t + 5);
+	assert_false(elect_too_far_behind(&cur));
 }
 
 /* A standby re-points its data at a new primary once (ACT_FOLLOW), and
@@ -2650,6 +2763,8 @@ int main(void)
 		cmocka_unit_test(test_sync_relaxed_only_after_witness_record),
 		cmocka_unit_test(test_sync_guard_on_at_promotion),
 		cmocka_unit_test(test_async_lag_blocks_campaign),
+		cmocka_unit_test(test_async_lag_zero_means_caught_up),
+		cmocka_unit_test(test_async_lag_time_bound),
 		cmocka_unit_test(test_follow_new_primary),
 		cmocka_unit_test(test_switchover_waits_for_position),
 		cmocka_unit_test(test_switchover_aborts_at_timeout),
