@@ -319,6 +319,51 @@ void res_set_demote(struct res_set *set, uint8_t primary_id,
 		next_step(set);
 }
 
+static void poll_closed(uv_handle_t *h)
+{
+	struct res *r = h->data;
+
+	free(h);
+	res_release(r);
+}
+
+void res_close_poll(struct res *r, uv_poll_t **poll)
+{
+	if (!*poll)
+		return;
+	uv_poll_stop(*poll);
+	(*poll)->data = r;
+	res_hold(r);
+	uv_close((uv_handle_t *)*poll, poll_closed);
+	*poll = NULL;
+}
+
+void res_detail(struct res *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->state.detail, sizeof(r->state.detail), fmt, ap);
+	va_end(ap);
+}
+
+void res_down(struct res *r, const char *why)
+{
+	struct res_state *s = &r->state;
+
+	s->healthy = false;
+	s->has_position = false;
+	s->position = 0;
+	s->writable = false;
+	s->link_up = false;
+	s->has_replica_threads = false;
+	s->io_running = false;
+	s->sql_running = false;
+	s->seconds_behind = -1;
+	s->repl_error[0] = '\0';
+	res_detail(r, "%s", why);
+}
+
 static void monitor_tick(uv_timer_t *t);
 
 void res_set_quiesce(struct res_set *set, res_done_cb done, void *data)

@@ -103,6 +103,19 @@ void res_monitor_soon(struct res *r);
 void res_event(struct res *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Stop and close a malloc'd poll handle of r's (a connection's socket
+ * watcher), before the client library closes the socket; it is freed
+ * once libuv has closed it.  *poll becomes NULL; NULL is a no-op. */
+void res_close_poll(struct res *r, uv_poll_t **poll);
+
+/* r->state.detail, printf-style (truncated to fit). */
+void res_detail(struct res *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A data store that does not answer: not healthy, no position, not
+ * writable, no replication link or threads; why goes to the detail. */
+void res_down(struct res *r, const char *why);
+
 /* Close a handle the type owns (h->data must be r); the set frees its
  * memory only after every such handle has closed. */
 void res_close_handle(struct res *r, uv_handle_t *h);

@@ -1114,33 +1114,9 @@ static const char monitor_sql[] =
 	"(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
 	"VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS')";
 
-static void set_detail(struct mdd *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_detail(struct mdd *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(d->r->state.detail, sizeof(d->r->state.detail), fmt, ap);
-	va_end(ap);
-}
-
 static void set_down(struct mdd *d, const char *why)
 {
-	struct res_state *s = &d->r->state;
-
-	s->healthy = false;
-	s->has_position = false;
-	s->position = 0;
-	s->writable = false;
-	s->link_up = false;
-	s->has_replica_threads = false;
-	s->io_running = false;
-	s->sql_running = false;
-	s->seconds_behind = -1;
-	s->repl_error[0] = '\0';
-	set_detail(d, "%s", why);
+	res_down(d->r, why);
 }
 
 /* Say a misconfiguration once (and again when it changes). */
@@ -1295,9 +1271,9 @@ static void parse_monitor(struct mdd *d, MYSQL_RES *res)
 	else
 		snprintf(behind, sizeof(behind), "unknown");
 	if (d->errant_err[0]) {
-		set_detail(d, "%s", d->errant_err);
+		res_detail(d->r, "%s", d->errant_err);
 	} else if (!replica) {
-		set_detail(d, "mariadb %s: primary, %s, gtid %s, semi-sync %s "
+		res_detail(d->r, "mariadb %s: primary, %s, gtid %s, semi-sync %s "
 			   "(%s replica(s))%s%s", d->r->cr->name,
 			   ro ? "read-only" : "writable", binlog_pos[0] ?
 			   binlog_pos : "none",
@@ -1305,7 +1281,7 @@ static void parse_monitor(struct mdd *d, MYSQL_RES *res)
 			   at(row, n, 9), mismatch ? ", " : "",
 			   mismatch ? mismatch : "");
 	} else {
-		set_detail(d, "mariadb %s: replica of %s, io %s, sql %s%s%s%s, "
+		res_detail(d->r, "mariadb %s: replica of %s, io %s, sql %s%s%s%s, "
 			   "%s behind, gtid %s%s%s", d->r->cr->name,
 			   of ? of : d->master_host, d->io_yes ? "yes" :
 			   d->io_connecting ? "connecting" : "no",

@@ -84,25 +84,9 @@ bool md_gtid_seq(const char *list, uint32_t domain, uint64_t *seq)
 
 /* ---- connections ------------------------------------------------------ */
 
-static void poll_closed(uv_handle_t *h)
-{
-	struct res *r = h->data;
-
-	free(h);
-	res_release(r);
-}
-
 static void close_poll(struct mdc *c)
 {
-	struct res *r = c->d->r;
-
-	if (!c->poll)
-		return;
-	uv_poll_stop(c->poll);
-	c->poll->data = r;
-	res_hold(r);
-	uv_close((uv_handle_t *)c->poll, poll_closed);
-	c->poll = NULL;
+	res_close_poll(c->d->r, &c->poll);
 	c->poll_fd = -1;
 }
 

@@ -1065,29 +1065,10 @@ static const char monitor_sql[] =
 	"current_setting('wal_log_hints'), current_setting('data_checksums'), "
 	"(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')";
 
-static void set_detail(struct pgd *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_detail(struct pgd *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(d->r->state.detail, sizeof(d->r->state.detail), fmt, ap);
-	va_end(ap);
-}
-
 static void set_down(struct pgd *d, const char *why)
 {
-	struct res_state *s = &d->r->state;
-
-	s->healthy = false;
-	s->has_position = false;
-	s->position = 0;
-	s->writable = false;
-	s->link_up = false;
+	res_down(d->r, why);
 	d->caught_up = false;
-	set_detail(d, "%s", why);
 }
 
 /* Say a misconfiguration once (and again when it changes). */
@@ -1233,19 +1214,19 @@ static void parse_monitor(struct pgd *d, const PGresult *res)
 			     "wal_log_hints = on and restart)");
 	s->healthy = !mismatch && !d->rewind_err[0];
 	if (d->rewind_err[0]) {
-		set_detail(d, "%s", d->rewind_err);
+		res_detail(d->r, "%s", d->rewind_err);
 	} else if (!recovery) {
-		set_detail(d, "postgresql %s: primary%s, lsn %s, %s standby "
+		res_detail(d->r, "postgresql %s: primary%s, lsn %s, %s standby "
 			   "streaming (%s sync)%s%s", d->r->cr->name,
 			   d->read_only ? " (read-only)" : "", lsn,
 			   PQgetvalue(res, 0, 11), PQgetvalue(res, 0, 8),
 			   mismatch ? ", " : "", mismatch ? mismatch : "");
 	} else if (d->probe_err[0] && !s->link_up) {
-		set_detail(d, "postgresql %s: standby, link to %s down: %s",
+		res_detail(d->r, "postgresql %s: standby, link to %s down: %s",
 			   d->r->cr->name, pg_node_name(d, d->expect_id),
 			   d->probe_err);
 	} else {
-		set_detail(d, "postgresql %s: standby of %s, wal receiver %s%s, "
+		res_detail(d->r, "postgresql %s: standby of %s, wal receiver %s%s, "
 			   "link %s, lsn %s%s%s%s%s", d->r->cr->name,
 			   sender[0] ? sender : "none",
 			   status[0] ? status : "stopped",

@@ -110,25 +110,9 @@ int pg_os_user(const struct conf_pg *c, bool *as_user, uid_t *uid,
 
 /* ---- connections ------------------------------------------------------ */
 
-static void poll_closed(uv_handle_t *h)
-{
-	struct res *r = h->data;
-
-	free(h);
-	res_release(r);
-}
-
 static void close_poll(struct pgc *c)
 {
-	struct res *r = c->d->r;
-
-	if (!c->poll)
-		return;
-	uv_poll_stop(c->poll);
-	c->poll->data = r;
-	res_hold(r);
-	uv_close((uv_handle_t *)c->poll, poll_closed);
-	c->poll = NULL;
+	res_close_poll(c->d->r, &c->poll);
 	c->poll_fd = -1;
 }
 

@@ -82,29 +82,9 @@ static const char *node_host(const struct rds *d, uint8_t id)
 
 /* ---- monitoring ----------------------------------------------------- */
 
-/* The one-line detail of this resource (truncated to fit). */
-static void set_detail(struct rds *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_detail(struct rds *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(d->r->state.detail, sizeof(d->r->state.detail), fmt, ap);
-	va_end(ap);
-}
-
 static void set_down(struct rds *d, const char *why)
 {
-	struct res_state *s = &d->r->state;
-
-	s->healthy = false;
-	s->has_position = false;
-	s->position = 0;
-	s->writable = false;
-	s->link_up = false;
-	set_detail(d, "%s", why);
+	res_down(d->r, why);
 }
 
 /* Is the role what the last action asked for?  NULL if so, else what
@@ -167,7 +147,7 @@ static void parse_replication(struct rds *d, const char *info)
 	    (d->info_gen != d->gen || d->info_op == OP_PROMOTE))
 		mismatch = NULL;
 	s->healthy = !mismatch;
-	set_detail(d, "redis %s: %s, offset %" PRIu64 "%s%s%s",
+	res_detail(d->r, "redis %s: %s, offset %" PRIu64 "%s%s%s",
 		   d->r->cr->name, role, s->position, mismatch ? ", " : "",
 		   mismatch ? mismatch : "",
 		   mismatch ? ": not healthy yet" : "");
