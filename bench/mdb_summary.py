@@ -31,22 +31,14 @@ PAIRS = [("hapair", "keepalived"), ("hapair-tuned", "keepalived")]
 
 
 def sums(good):
-    total = common.total
-    return {"dual_holder_samples": total(good, "dual_holder_samples"),
-            "dual_holder_ms": total(good, "dual_holder_ms", 3),
-            "acked_lost": total(good, "acked_lost"),
-            "split_trials": sum(1 for t in good
-                                if (t.get("writable") or 0) >= 2),
-            "unreadable_trials": sum(
-                1 for t in good if t.get("acked_lost") is None)}
+    s = common.loss_sums(good)
+    s["split_trials"] = sum(1 for t in good
+                            if (t.get("writable") or 0) >= 2)
+    return s
 
 
 def aggregate(trials):
     return common.aggregate(trials, TOOLS, FAULTS, sums)
-
-
-def show(v):
-    return "n/a" if v is None else str(v)
 
 
 def print_table(records):
@@ -58,9 +50,9 @@ def print_table(records):
     for r in records:
         print(fmt.replace("%6s %6s  %-28s", "%6d %6d  %-28s") % (
             r["tool"], r["fault"], r["trials"], r["failed"],
-            common.outage_cell(r), show(r["acked_lost"]),
-            show(r["split_trials"]), show(r["dual_holder_samples"]),
-            show(r["dual_holder_ms"])))
+            common.outage_cell(r), common.show(r["acked_lost"]),
+            common.show(r["split_trials"]), common.show(r["dual_holder_samples"]),
+            common.show(r["dual_holder_ms"])))
     faults = [f for f in FAULTS if any(r["fault"] == f for r in records)]
     common.print_ratios(records, faults, PAIRS, 30, 11, "%.3f")
     print()

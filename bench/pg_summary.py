@@ -32,20 +32,11 @@ PAIRS = [("hapair", "patroni-default"), ("hapair-tuned", "patroni-tuned")]
 
 
 def sums(good):
-    total = common.total
-    return {"dual_holder_samples": total(good, "dual_holder_samples"),
-            "dual_holder_ms": total(good, "dual_holder_ms", 3),
-            "acked_lost": total(good, "acked_lost"),
-            "unreadable_trials": sum(
-                1 for t in good if t.get("acked_lost") is None)}
+    return common.loss_sums(good)
 
 
 def aggregate(trials):
     return common.aggregate(trials, TOOLS, FAULTS, sums)
-
-
-def show(v):
-    return "n/a" if v is None else str(v)
 
 
 def print_table(records):
@@ -57,8 +48,8 @@ def print_table(records):
     for r in records:
         print("%-16s %-9s %6d %6d  %-28s %6s %8s %8s" % (
             r["tool"], r["fault"], r["trials"], r["failed"],
-            common.outage_cell(r), show(r["acked_lost"]),
-            show(r["dual_holder_samples"]), show(r["dual_holder_ms"])))
+            common.outage_cell(r), common.show(r["acked_lost"]),
+            common.show(r["dual_holder_samples"]), common.show(r["dual_holder_ms"])))
     faults = [f for f in FAULTS if any(r["fault"] == f for r in records)]
     common.print_ratios(records, faults, PAIRS, 36, 13, "%.3f")
     print()

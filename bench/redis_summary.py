@@ -33,33 +33,14 @@ FAULTS = ["redis_kill9", "linkdown"]
 PAIRS = [("hapair", "sentinel-default"), ("hapair-tuned", "sentinel-1000ms")]
 
 
-def total(runs, key, digits=None):
-    """Sum of a field over the trials that have it (a loss is null when
-    the final primary could not be read); null if none has it."""
-    vals = [t[key] for t in runs if t.get(key) is not None]
-    if not vals:
-        return None
-    s = sum(vals)
-    return round(s, digits) if digits is not None else s
-
-
 def sums(good):
     """Dual holders and losses summed over the trials that ran."""
-    return {"dual_holder_samples": total(good, "dual_holder_samples"),
-            "dual_holder_ms": total(good, "dual_holder_ms", 3),
-            "acked_lost": total(good, "acked_lost"),
-            "set_ok_lost": total(good, "set_ok_lost"),
-            "unreadable_trials": sum(
-                1 for t in good if t.get("acked_lost") is None)}
+    return common.loss_sums(good, "set_ok_lost")
 
 
 def aggregate(trials):
     """One record per (tool, fault)."""
     return common.aggregate(trials, TOOLS, FAULTS, sums)
-
-
-def show(v):
-    return "n/a" if v is None else str(v)
 
 
 def print_table(records):
@@ -72,8 +53,8 @@ def print_table(records):
         print("%-16s %-11s %6d %6d  %-28s %6s %8s %8s %8s" % (
             r["tool"], r["fault"], r["trials"], r["failed"],
             common.outage_cell(r),
-            show(r["acked_lost"]), show(r["set_ok_lost"]),
-            show(r["dual_holder_samples"]), show(r["dual_holder_ms"])))
+            common.show(r["acked_lost"]), common.show(r["set_ok_lost"]),
+            common.show(r["dual_holder_samples"]), common.show(r["dual_holder_ms"])))
     if any(r["unreadable_trials"] for r in records):
         print("(a loss count leaves out trials whose final primary could"
               " not be read)")

@@ -1,5 +1,5 @@
-"""summary_common.py - what failover_summary.py and redis_summary.py
-share: grouping the per-trial lines into one record per (tool, fault)
+"""summary_common.py - what the bench summaries (failover, redis, pg,
+mdb, switchover) share: grouping the per-trial lines into one record per (tool, fault)
 with min/median/max outage, the median outage ratio table, and the
 command line (TRIALS.jsonl in, table on stdout, OUT.json written).
 
@@ -50,6 +50,25 @@ def total(runs, key, digits=None):
         return None
     s = sum(vals)
     return round(s, digits) if digits is not None else s
+
+
+def show(v):
+    """A table cell: "n/a" for an unknown value."""
+    return "n/a" if v is None else str(v)
+
+
+def loss_sums(good, *more):
+    """What the data benches sum over the trials that ran: dual VIP
+    holders, acknowledged writes lost (and each of more), and the trials
+    whose final primary could not be read (their loss is null)."""
+    sums = {"dual_holder_samples": total(good, "dual_holder_samples"),
+            "dual_holder_ms": total(good, "dual_holder_ms", 3),
+            "acked_lost": total(good, "acked_lost")}
+    for key in more:
+        sums[key] = total(good, key)
+    sums["unreadable_trials"] = sum(
+        1 for t in good if t.get("acked_lost") is None)
+    return sums
 
 
 def record_of(records, tool, fault):

@@ -121,6 +121,22 @@ not_ok()
 	echo "not ok - $*"
 }
 
+# assert_none_missing WHAT NODE RESULT - RESULT is a writer's check
+# ({"checked":N,"missing":N,"missing_ids":[...]}): ok when none of the
+# acknowledged WHAT ("writes of w", ...) is missing on NODE.
+assert_none_missing()
+{
+	local what=$1 node=$2 res=$3 checked missing
+	checked=$(jq -r .checked <<<"$res")
+	missing=$(jq -r .missing <<<"$res")
+	if [[ $missing == 0 ]]; then
+		ok "all $checked acknowledged $what are on $node"
+	else
+		not_ok "$missing of $checked acknowledged $what missing on" \
+			"$node: $(jq -c .missing_ids <<<"$res")"
+	fi
+}
+
 # assert_eq DESCRIPTION EXPECTED ACTUAL
 assert_eq()
 {
@@ -788,4 +804,73 @@ hp_cluster_up()
 	# Cold start first waits out the voters' start-up promise,
 	# L*(1+d), then elects; 20 leases is ample.
 	wait_one_primary $((20 * HP_LEASE_MS + 5000))
+}
+
+# ---- roles and the witness's sync record, whatever the data ------------------
+
+# primary_is_why NODE - primary_is, and on failure what each side said
+# (to $HP_TMP/why).
+primary_is_why()
+{
+	local ra rb
+	primary_is "$1" && return 0
+	ra=$(hp_status a 2>&1 | jq -r .role 2>&1) || true
+	rb=$(hp_status b 2>&1 | jq -r .role 2>&1) || true
+	echo "a: $ra; b: $rb; VIP on: $(vip_holders)" >"$HP_TMP/why"
+	return 1
+}
+
+# No server says primary and none holds the VIP.
+no_primary()
+{
+	local n r
+	[[ -z $(vip_holders) ]] || return 1
+	for n in a b; do
+		r=$(hp_role "$n" 2>/dev/null) || r=down
+		[[ $r != primary ]] || return 1
+	done
+}
+
+# hapair's node id: a is 1, b is 2 (the order of the [node] sections).
+node_id()
+{
+	case $1 in
+	a) echo 1 ;;
+	b) echo 2 ;;
+	*) echo "node_id: '$1' is not a server" >&2; return 1 ;;
+	esac
+}
+
+# The witness's record of the servers in sync, as bits (1 << node id),
+# e.g. 6 for both; fails when the witness does not answer.
+witness_synced_bits()
+{
+	local json
+	json=$(in_ns w timeout 2 "$HAPAIR" status -c "$HP_CONF" --witness \
+		--json) || return 1
+	jq -er '.synced | numbers' <<<"$json"
+}
+
+# witness_synced NODE / witness_not_synced NODE - the witness answered,
+# and its record has NODE in sync / out of sync.
+witness_synced()
+{
+	local bits id
+	bits=$(witness_synced_bits) || return 1
+	id=$(node_id "$1") || return 1
+	(((bits >> id) & 1))
+}
+
+witness_not_synced()
+{
+	local bits id
+	bits=$(witness_synced_bits) || return 1
+	id=$(node_id "$1") || return 1
+	((((bits >> id) & 1) == 0))
+}
+
+# NODE's data resource reports its replication link up (standby).
+res_link_up()
+{
+	[[ $(hp_field "$1" '.resources.link_up') == true ]]
 }

@@ -499,11 +499,6 @@ mdb_kept_paths()
 		sed 's/[.]$//' | sort -u; } || true
 }
 
-res_link_up()
-{
-	[[ $(hp_field "$1" '.resources.link_up') == true ]]
-}
-
 # ---- the writer -------------------------------------------------------------
 
 # mdbw_start NAME DURATION_MS [MDBWRITER ARGS...] - mdbwriter on the
@@ -546,7 +541,7 @@ mdbw_summary()
 # NAME missing on NODE (read through NODE's address).
 mdbw_assert_no_acked_missing()
 {
-	local name=$1 node=$2 res checked missing
+	local name=$1 node=$2 res
 	if ! res=$(in_ns c timeout 20 "$MDBWRITER" check \
 		--host "$(node_addr "$node")" --port "$MDB_PORT" \
 		--user writer --password "$MDB_WRITER_PASS" \
@@ -554,14 +549,7 @@ mdbw_assert_no_acked_missing()
 		not_ok "read the acknowledged rows back from $node: $res"
 		return 0
 	fi
-	checked=$(jq -r .checked <<<"$res")
-	missing=$(jq -r .missing <<<"$res")
-	if [[ $missing == 0 ]]; then
-		ok "all $checked acknowledged rows of $name are on $node"
-	else
-		not_ok "$missing of $checked acknowledged rows of $name" \
-			"missing on $node: $(jq -c .missing_ids <<<"$res")"
-	fi
+	assert_none_missing "rows of $name" "$node" "$res"
 }
 
 # ---- cluster start ----------------------------------------------------------
@@ -592,36 +580,6 @@ mdb_cluster_up()
 		10000 mdb_in_sync "$HP_PRIMARY" "$HP_STANDBY"
 	wait_for "$HP_STANDBY reports its link up (in sync)" 10000 \
 		res_link_up "$HP_STANDBY"
-}
-
-# primary_is_why NODE - primary_is, and on failure what each side said
-# (to $HP_TMP/why).
-primary_is_why()
-{
-	local ra rb
-	primary_is "$1" && return 0
-	ra=$(hp_status a 2>&1 | jq -r .role 2>&1) || true
-	rb=$(hp_status b 2>&1 | jq -r .role 2>&1) || true
-	echo "a: $ra; b: $rb; VIP on: $(vip_holders)" >"$HP_TMP/why"
-	return 1
-}
-
-# The witness's record of the servers in sync, as bits (1 << node id).
-witness_synced_bits()
-{
-	local json
-	json=$(in_ns w timeout 2 "$HAPAIR" status -c "$HP_CONF" --witness \
-		--json) || return 1
-	jq -er '.synced | numbers' <<<"$json"
-}
-
-# The witness answered, and its record has NODE out of sync.
-witness_not_synced()
-{
-	local bits id
-	bits=$(witness_synced_bits) || return 1
-	case $1 in a) id=1 ;; b) id=2 ;; *) return 1 ;; esac
-	((((bits >> id) & 1) == 0))
 }
 
 # mdb_shutdown NODE - orderly shutdown of NODE's server (SHUTDOWN as the

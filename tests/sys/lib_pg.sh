@@ -312,21 +312,14 @@ pgw_summary()
 # NAME missing on NODE (read through NODE's address).
 pgw_assert_no_acked_missing()
 {
-	local name=$1 node=$2 res checked missing
+	local name=$1 node=$2 res
 	if ! res=$(in_ns c env PGPASSWORD="$PG_PASS" timeout 20 "$PGWRITER" \
 		check --host "$(node_addr "$node")" --port "$PG_PORT" \
 		--ids "$HP_TMP/$name.ids" --prefix "$name"); then
 		not_ok "read the acknowledged rows back from $node"
 		return 0
 	fi
-	checked=$(jq -r .checked <<<"$res")
-	missing=$(jq -r .missing <<<"$res")
-	if [[ $missing == 0 ]]; then
-		ok "all $checked acknowledged rows of $name are on $node"
-	else
-		not_ok "$missing of $checked acknowledged rows of $name" \
-			"missing on $node: $(jq -c .missing_ids <<<"$res")"
-	fi
+	assert_none_missing "rows of $name" "$node" "$res"
 }
 
 # ---- cluster start ----------------------------------------------------------
@@ -355,52 +348,6 @@ pg_cluster_up()
 		40000 pg_pair_ok "$HP_PRIMARY"
 	wait_for "$HP_STANDBY reports its link up (in sync)" 10000 \
 		res_link_up "$HP_STANDBY"
-}
-
-# primary_is_why NODE - primary_is, and on failure what each side said
-# (to $HP_TMP/why).
-primary_is_why()
-{
-	local ra rb
-	primary_is "$1" && return 0
-	ra=$(hp_status a 2>&1 | jq -r .role 2>&1) || true
-	rb=$(hp_status b 2>&1 | jq -r .role 2>&1) || true
-	echo "a: $ra; b: $rb; VIP on: $(vip_holders)" >"$HP_TMP/why"
-	return 1
-}
-
-# No server says primary and none holds the VIP.
-no_primary()
-{
-	local n r
-	[[ -z $(vip_holders) ]] || return 1
-	for n in a b; do
-		r=$(hp_role "$n" 2>/dev/null) || r=down
-		[[ $r != primary ]] || return 1
-	done
-}
-
-# The witness's record of the servers in sync, as bits (1 << node id).
-witness_synced_bits()
-{
-	local json
-	json=$(in_ns w timeout 2 "$HAPAIR" status -c "$HP_CONF" --witness \
-		--json) || return 1
-	jq -er '.synced | numbers' <<<"$json"
-}
-
-# The witness answered, and its record has NODE out of sync.
-witness_not_synced()
-{
-	local bits id
-	bits=$(witness_synced_bits) || return 1
-	case $1 in a) id=1 ;; b) id=2 ;; *) return 1 ;; esac
-	((((bits >> id) & 1) == 0))
-}
-
-res_link_up()
-{
-	[[ $(hp_field "$1" '.resources.link_up') == true ]]
 }
 
 # ---- the fault scenario of the test_pg_<fault>.sh tests ---------------------

@@ -357,21 +357,12 @@ writer_check()
 # of NAME are missing on NODE.
 assert_no_acked_missing()
 {
-	local name=$1 node=$2 ids=${3:-$HP_TMP/$1.ids} res checked missing
+	local name=$1 node=$2 ids=${3:-$HP_TMP/$1.ids} res
 	if ! res=$(writer_check "$name" "$node" "$ids"); then
 		not_ok "read the acked writes back from $node"
 		return 0
 	fi
-	checked=$(jq -r .checked <<<"$res")
-	missing=$(jq -r .missing <<<"$res")
-	if [[ $missing == 0 ]]; then
-		ok "all $checked acknowledged writes ($(basename "$ids"))" \
-			"are on $node"
-	else
-		not_ok "$missing of $checked acknowledged writes" \
-			"($(basename "$ids")) missing on $node:" \
-			"$(jq -c .missing_ids <<<"$res")"
-	fi
+	assert_none_missing "writes ($(basename "$ids"))" "$node" "$res"
 }
 
 # Acked writes of NAME that server NODE acknowledged (by bind address).
@@ -542,17 +533,6 @@ writer_summary()
 
 # ---- conditions for the bad-input tests --------------------------------------
 
-# No server says primary and none holds the VIP.
-no_primary()
-{
-	local n r
-	[[ -z $(vip_holders) ]] || return 1
-	for n in a b; do
-		r=$(hp_role "$n" 2>/dev/null) || r=down
-		[[ $r != primary ]] || return 1
-	done
-}
-
 # NODE's Redis resource says unhealthy, with a detail matching REGEX
 # (extended, case-insensitive).
 res_unhealthy_because()
@@ -566,42 +546,4 @@ res_unhealthy_because()
 res_healthy()
 {
 	[[ $(hp_res "$1" .healthy) == true ]]
-}
-
-# The witness's record of the servers in sync, as bits (1 << node id),
-# e.g. 6 for both; fails when the witness does not answer.
-witness_synced_bits()
-{
-	local json
-	json=$(in_ns w timeout 2 "$HAPAIR" status -c "$HP_CONF" --witness \
-		--json) || return 1
-	jq -er '.synced | numbers' <<<"$json"
-}
-
-# witness_synced NODE / witness_not_synced NODE - the witness answered,
-# and its record has NODE in sync / out of sync.
-witness_synced()
-{
-	local bits id
-	bits=$(witness_synced_bits) || return 1
-	id=$(node_id "$1")
-	(((bits >> id) & 1))
-}
-
-witness_not_synced()
-{
-	local bits id
-	bits=$(witness_synced_bits) || return 1
-	id=$(node_id "$1")
-	((((bits >> id) & 1) == 0))
-}
-
-# hapair's node id: a is 1, b is 2 (the order of the [node] sections).
-node_id()
-{
-	case $1 in
-	a) echo 1 ;;
-	b) echo 2 ;;
-	*) echo "node_id: '$1' is not a server" >&2; return 1 ;;
-	esac
 }

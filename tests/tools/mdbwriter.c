@@ -34,8 +34,8 @@
  * (default FILE.ids), flushed as they come; and one JSON object to --out
  * FILE (written atomically through a rename):
  *
- *   {"mode":"insert","sent":N,"acked":N,"errors":N,"skipped":N,
- *    "connects":N,"outage_ms":X,"fault_ms":X|null,
+ *   {"mode":"insert","sent":N,"acked":N,"errors":N,"unsafe":0,
+ *    "skipped":N,"connects":N,"outage_ms":X,"fault_ms":X|null,
  *    "outage_after_fault_ms":X|null,"acked_ids_file":"...",
  *    "last_error":"..."}
  *
@@ -53,52 +53,23 @@
 #include <errno.h>
 #include <mysql.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 
-#include "tool_util.h"
+#include "sql_writer.h"
 
 enum {
 	CONNECT_MS = 2000,
 	COMMAND_MS = 5000,
 	CHECK_MS = 15000,
-	MISSING_SHOWN = 20,
-	ERR_MAX = 300,
+	ERR_MAX = WLOG_ERR_MAX,
 };
 
 struct writer {
-	const char *host, *user, *password, *database, *prefix, *out, *ids;
+	const char *host, *user, *password, *database, *prefix;
 	long port, duration_ms, interval_ms, max;
 	MYSQL *conn;
-	FILE *idf;
-	long sent, acked, errors, skipped, connects;
-	int64_t start, last_ack, outage;
-	int64_t fault, outage_after_fault; /* SIGUSR1 marks the fault */
-	char last_error[ERR_MAX];
+	struct wlog log;
 };
-
-static volatile sig_atomic_t stop, marked;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		marked = 1;
-	else
-		stop = 1;
-}
-
-/* A stretch without acknowledged commits ends at t. */
-static void gap_ends(struct writer *w, int64_t t)
-{
-	int64_t gap = t - w->last_ack;
-
-	if (marked && !w->fault)
-		w->fault = now_ns();
-	if (gap > w->outage)
-		w->outage = gap;
-	if (w->fault && t > w->fault && gap > w->outage_after_fault)
-		w->outage_after_fault = gap;
-}
 
 static void note_error(char *buf, const char *what, const char *msg)
 {
@@ -241,114 +212,49 @@ static bool ensure_conn(struct writer *w)
 {
 	if (w->conn)
 		return true;
-	w->conn = open_conn(w, CONNECT_MS, w->last_error);
+	w->conn = open_conn(w, CONNECT_MS, w->log.last_error);
 	if (!w->conn)
 		return false;
-	w->connects++;
+	w->log.connects++;
 	return true;
 }
 
-static void write_one(struct writer *w, long i)
+static void write_one(void *ctx, long i)
 {
+	struct writer *w = ctx;
 	char sql[256];
-	int64_t t;
 
-	w->sent++;
+	w->log.sent++;
 	if (!ensure_conn(w)) {
-		w->errors++;
+		w->log.errors++;
 		return;
 	}
 	snprintf(sql, sizeof(sql), "INSERT INTO hp_writes (prefix, id) "
 		 "VALUES ('%s', %ld)", w->prefix, i);
 	if (query_bounded(w->conn, sql,
 			  now_ns() + (int64_t)COMMAND_MS * 1000000,
-			  w->last_error) < 0) {
-		w->errors++;
+			  w->log.last_error) < 0) {
+		w->log.errors++;
 		drop(w, true);
 		return;
 	}
 	if (mysql_affected_rows(w->conn) != 1) {
-		snprintf(w->last_error, sizeof(w->last_error),
+		snprintf(w->log.last_error, sizeof(w->log.last_error),
 			 "INSERT of row %ld affected %llu rows, expected 1",
 			 i, (unsigned long long)mysql_affected_rows(w->conn));
-		w->errors++;
+		w->log.errors++;
 		drop(w, true);
 		return;
 	}
-	t = now_ns();
-	gap_ends(w, t);
-	w->last_ack = t;
-	w->acked++;
-	fprintf(w->idf, "%ld\n", i);
-	fflush(w->idf);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void write_json(struct writer *w)
-{
-	char tmp[PATH_MAX];
-	FILE *f = atomic_open(w->out, tmp);
-
-	gap_ends(w, now_ns());
-	fprintf(f, "{\"mode\":\"insert\",\"sent\":%ld,\"acked\":%ld,"
-		"\"errors\":%ld,\"skipped\":%ld,\"connects\":%ld,"
-		"\"outage_ms\":%.3f,",
-		w->sent, w->acked, w->errors, w->skipped, w->connects,
-		ms(w->outage));
-	json_ms_or_null(f, "fault_ms", w->fault, w->fault - w->start);
-	json_ms_or_null(f, "outage_after_fault_ms", w->fault,
-			w->outage_after_fault);
-	fprintf(f, "\"acked_ids_file\":");
-	json_str(f, w->ids);
-	fprintf(f, ",\"last_error\":");
-	json_str(f, w->last_error);
-	fprintf(f, "}\n");
-	atomic_close(f, tmp, w->out);
+	wlog_acked(&w->log, i);
 }
 
 static int run_writer(struct writer *w)
 {
-	int64_t slot_ns = w->interval_ms * 1000000, end;
-	long i = 0, k = 0;
-
-	w->idf = fopen(w->ids, "w");
-	if (!w->idf)
-		die("cannot write", w->ids);
-	w->start = w->last_ack = now_ns();
-	end = w->start + w->duration_ms * 1000000;
-	while (!stop && now_ns() < end && (!w->max || i < w->max)) {
-		int64_t due = w->start + k * slot_ns, now = now_ns();
-
-		if (due > now) {
-			struct timespec ts = until(due);
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		write_one(w, i++);
-		k++;
-		/* Slots missed while a commit blocked are skipped. */
-		while (w->start + k * slot_ns < now_ns() - slot_ns) {
-			k++;
-			w->skipped++;
-		}
-	}
-	fclose(w->idf);
+	wlog_run(&w->log, w->interval_ms, w->duration_ms, w->max, write_one,
+		 w);
 	drop(w, false);
-	write_json(w);
+	wlog_write_json(&w->log);
 	return 0;
 }
 
@@ -393,9 +299,8 @@ static int run_check(struct writer *w)
 {
 	char err[ERR_MAX] = "";
 	MYSQL *m = open_conn(w, CONNECT_MS, err);
-	long max_id = -1, checked = 0, missing = 0, id, shown = 0;
+	long max_id = -1;
 	char *have = NULL;
-	FILE *f;
 
 	if (!m) {
 		fprintf(stderr, "mdbwriter: check: %s:%ld: %s\n", w->host,
@@ -409,20 +314,7 @@ static int run_check(struct writer *w)
 			w->port, err);
 		return 1;
 	}
-	f = fopen(w->ids, "r");
-	if (!f)
-		die("cannot read", w->ids);
-	printf("{\"missing_ids\":[");
-	while (fscanf(f, "%ld", &id) == 1) {
-		checked++;
-		if (id >= 0 && id <= max_id && have[id])
-			continue;
-		missing++;
-		if (shown++ < MISSING_SHOWN)
-			printf("%s%ld", shown > 1 ? "," : "", id);
-	}
-	fclose(f);
-	printf("],\"checked\":%ld,\"missing\":%ld}\n", checked, missing);
+	wlog_check_ids(w->log.ids, have, max_id);
 	free(have);
 	return 0;
 }
@@ -444,7 +336,6 @@ int main(int argc, char **argv)
 			    .interval_ms = 10 };
 	bool check = argc > 1 && !strcmp(argv[1], "check");
 	char ids[PATH_MAX];
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	for (int i = check ? 2 : 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -465,9 +356,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--prefix"))
 			w.prefix = v;
 		else if (!strcmp(o, "--out"))
-			w.out = v;
+			w.log.out = v;
 		else if (!strcmp(o, "--ids"))
-			w.ids = v;
+			w.log.ids = v;
 		else if (!strcmp(o, "--duration-ms"))
 			w.duration_ms = parse_num(o, v, 86400000);
 		else if (!strcmp(o, "--interval-ms"))
@@ -477,30 +368,23 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!*w.prefix || strlen(w.prefix) > 32)
-		die("--prefix: expected 1 to 32 characters", w.prefix);
-	for (const char *p = w.prefix; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_'))
-			die("--prefix: expected [a-z0-9_]", w.prefix);
+	wlog_check_prefix(w.prefix);
 	if (!w.host)
 		usage();
 	if (mysql_library_init(0, NULL, NULL))
 		die("cannot initialise libmariadb", NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	wlog_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (check) {
-		if (!w.ids)
+		if (!w.log.ids)
 			usage();
 		return run_check(&w);
 	}
-	if (!w.out || !w.duration_ms)
+	if (!w.log.out || !w.duration_ms)
 		usage();
-	if (!w.ids) {
-		snprintf(ids, sizeof(ids), "%s.ids", w.out);
-		w.ids = ids;
+	if (!w.log.ids) {
+		snprintf(ids, sizeof(ids), "%s.ids", w.log.out);
+		w.log.ids = ids;
 	}
 	return run_writer(&w);
 }

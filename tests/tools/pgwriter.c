@@ -51,60 +51,31 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
-#include <signal.h>
 
-#include "tool_util.h"
+#include "sql_writer.h"
 
 enum {
 	CONNECT_MS = 2000,
 	COMMAND_MS = 5000,
-	MISSING_SHOWN = 20,
-	ERR_MAX = 300,
 };
 
 struct writer {
-	const char *host, *port, *user, *dbname, *prefix, *out, *ids;
+	const char *host, *port, *user, *dbname, *prefix;
 	long duration_ms, interval_ms, max;
 	PGconn *conn;
-	FILE *idf;
-	long sent, acked, errors, unsafe, skipped, connects;
-	int64_t start, last_ack, outage;
-	int64_t fault, outage_after_fault; /* SIGUSR1 marks the fault */
 	bool warned;		/* the notice of a cancelled sync wait */
-	char last_error[ERR_MAX];
+	struct wlog log;
 };
-
-static volatile sig_atomic_t stop, marked;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		marked = 1;
-	else
-		stop = 1;
-}
-
-/* A stretch without acknowledged commits ends at t. */
-static void gap_ends(struct writer *w, int64_t t)
-{
-	int64_t gap = t - w->last_ack;
-
-	if (marked && !w->fault)
-		w->fault = now_ns();
-	if (gap > w->outage)
-		w->outage = gap;
-	if (w->fault && t > w->fault && gap > w->outage_after_fault)
-		w->outage_after_fault = gap;
-}
 
 static void note_error(struct writer *w, const char *msg)
 {
+	char *e = w->log.last_error;
 	size_t n;
 
-	snprintf(w->last_error, sizeof(w->last_error), "%s", msg);
-	n = strlen(w->last_error);
-	while (n && (w->last_error[n - 1] == '\n' || w->last_error[n - 1] == ' '))
-		w->last_error[--n] = '\0';
+	snprintf(e, WLOG_ERR_MAX, "%s", msg);
+	n = strlen(e);
+	while (n && (e[n - 1] == '\n' || e[n - 1] == ' '))
+		e[--n] = '\0';
 }
 
 static void on_notice(void *arg, const PGresult *res)
@@ -190,19 +161,19 @@ static bool ensure_conn(struct writer *w)
 		return false;
 	}
 	PQsetNoticeReceiver(w->conn, on_notice, w);
-	w->connects++;
+	w->log.connects++;
 	return true;
 }
 
-static void write_one(struct writer *w, long i)
+static void write_one(void *ctx, long i)
 {
+	struct writer *w = ctx;
 	char sql[256];
 	PGresult *res;
-	int64_t t;
 
-	w->sent++;
+	w->log.sent++;
 	if (!ensure_conn(w)) {
-		w->errors++;
+		w->log.errors++;
 		return;
 	}
 	snprintf(sql, sizeof(sql), "INSERT INTO hp_writes (prefix, id) "
@@ -212,7 +183,7 @@ static void write_one(struct writer *w, long i)
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		if (res)
 			note_error(w, PQresultErrorMessage(res));
-		w->errors++;
+		w->log.errors++;
 		if (res)
 			PQclear(res);
 		drop(w);
@@ -220,85 +191,21 @@ static void write_one(struct writer *w, long i)
 	}
 	PQclear(res);
 	if (w->warned) {
-		w->unsafe++;
+		w->log.unsafe++;
 		note_error(w, "commit returned after its synchronous "
 			   "replication wait was cancelled");
 		drop(w);
 		return;
 	}
-	t = now_ns();
-	gap_ends(w, t);
-	w->last_ack = t;
-	w->acked++;
-	fprintf(w->idf, "%ld\n", i);
-	fflush(w->idf);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void write_json(struct writer *w)
-{
-	char tmp[PATH_MAX];
-	FILE *f = atomic_open(w->out, tmp);
-	gap_ends(w, now_ns());
-	fprintf(f, "{\"mode\":\"insert\",\"sent\":%ld,\"acked\":%ld,"
-		"\"errors\":%ld,\"unsafe\":%ld,\"skipped\":%ld,"
-		"\"connects\":%ld,\"outage_ms\":%.3f,",
-		w->sent, w->acked, w->errors, w->unsafe, w->skipped,
-		w->connects, ms(w->outage));
-	json_ms_or_null(f, "fault_ms", w->fault, w->fault - w->start);
-	json_ms_or_null(f, "outage_after_fault_ms", w->fault,
-			w->outage_after_fault);
-	fprintf(f, "\"acked_ids_file\":");
-	json_str(f, w->ids);
-	fprintf(f, ",\"last_error\":");
-	json_str(f, w->last_error);
-	fprintf(f, "}\n");
-	atomic_close(f, tmp, w->out);
+	wlog_acked(&w->log, i);
 }
 
 static int run_writer(struct writer *w)
 {
-	int64_t slot_ns = w->interval_ms * 1000000, end;
-	long i = 0, k = 0;
-
-	w->idf = fopen(w->ids, "w");
-	if (!w->idf)
-		die("cannot write", w->ids);
-	w->start = w->last_ack = now_ns();
-	end = w->start + w->duration_ms * 1000000;
-	while (!stop && now_ns() < end && (!w->max || i < w->max)) {
-		int64_t due = w->start + k * slot_ns, now = now_ns();
-
-		if (due > now) {
-			struct timespec ts = until(due);
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		write_one(w, i++);
-		k++;
-		/* Slots missed while a commit blocked are skipped. */
-		while (w->start + k * slot_ns < now_ns() - slot_ns) {
-			k++;
-			w->skipped++;
-		}
-	}
-	fclose(w->idf);
+	wlog_run(&w->log, w->interval_ms, w->duration_ms, w->max, write_one,
+		 w);
 	drop(w);
-	write_json(w);
+	wlog_write_json(&w->log);
 	return 0;
 }
 
@@ -307,9 +214,8 @@ static int run_check(struct writer *w)
 	PGconn *c = open_conn(w->host, w->port, w->user, w->dbname);
 	const char *params[1] = { w->prefix };
 	char *have = NULL;
-	long max_id = -1, checked = 0, missing = 0, id, shown = 0;
+	long max_id = -1, id;
 	PGresult *res;
-	FILE *f;
 	int rc = 1;
 
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -335,20 +241,7 @@ static int run_check(struct writer *w)
 	for (int r = 0; r < PQntuples(res); r++)
 		have[atol(PQgetvalue(res, r, 0))] = 1;
 	PQclear(res);
-	f = fopen(w->ids, "r");
-	if (!f)
-		die("cannot read", w->ids);
-	printf("{\"missing_ids\":[");
-	while (fscanf(f, "%ld", &id) == 1) {
-		checked++;
-		if (id >= 0 && id <= max_id && have[id])
-			continue;
-		missing++;
-		if (shown++ < MISSING_SHOWN)
-			printf("%s%ld", shown > 1 ? "," : "", id);
-	}
-	fclose(f);
-	printf("],\"checked\":%ld,\"missing\":%ld}\n", checked, missing);
+	wlog_check_ids(w->log.ids, have, max_id);
 	rc = 0;
 out:
 	free(have);
@@ -373,7 +266,6 @@ int main(int argc, char **argv)
 			    .interval_ms = 10 };
 	bool check = argc > 1 && !strcmp(argv[1], "check");
 	char ids[PATH_MAX];
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	for (int i = check ? 2 : 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -392,9 +284,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--prefix"))
 			w.prefix = v;
 		else if (!strcmp(o, "--out"))
-			w.out = v;
+			w.log.out = v;
 		else if (!strcmp(o, "--ids"))
-			w.ids = v;
+			w.log.ids = v;
 		else if (!strcmp(o, "--duration-ms"))
 			w.duration_ms = parse_num(o, v, 86400000);
 		else if (!strcmp(o, "--interval-ms"))
@@ -404,25 +296,20 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	for (const char *p = w.prefix; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_'))
-			die("--prefix: expected [a-z0-9_]", w.prefix);
+	wlog_check_prefix(w.prefix);
 	if (!w.host)
 		usage();
 	if (check) {
-		if (!w.ids)
+		if (!w.log.ids)
 			usage();
 		return run_check(&w);
 	}
-	if (!w.out || !w.duration_ms)
+	if (!w.log.out || !w.duration_ms)
 		usage();
-	if (!w.ids) {
-		snprintf(ids, sizeof(ids), "%s.ids", w.out);
-		w.ids = ids;
+	if (!w.log.ids) {
+		snprintf(ids, sizeof(ids), "%s.ids", w.log.out);
+		w.log.ids = ids;
 	}
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	wlog_signals();
 	return run_writer(&w);
 }
