@@ -8,11 +8,14 @@
  * Actions are plans of steps, one SQL statement (on the "action"
  * connection, or on the "peer" connection to the primary) or one child
  * process at a time; a step's outcome may replace the rest of the plan:
- *   promote      start the server if it is not running; a replica: STOP
- *                SLAVE IO_THREAD, wait until the SQL thread applied
- *                everything received (MASTER_GTID_WAIT(Gtid_IO_Pos)),
- *                STOP SLAVE, RESET SLAVE ALL; then the write guard
- *                (semi-sync master settings) and read_only = 0.
+ *   promote      start the server if it is not running; a replica:
+ *                wait until the SQL thread applied everything received
+ *                (MASTER_GTID_WAIT(Gtid_IO_Pos)), STOP SLAVE SQL_THREAD,
+ *                Gtid_IO_Pos again (if it moved: STOP SLAVE IO_THREAD
+ *                and apply the rest); then the write guard (semi-sync
+ *                master settings) and read_only = 0, and the promotion
+ *                is reported done; STOP SLAVE and RESET SLAVE ALL follow
+ *                (see promote_replica for why in that order).
  *   demote(P)    an empty datadir is cloned from P (install, start,
  *                mariadb-dump | mariadb).  A stopped server is started
  *                read-only as a replica.  A running writable server is
@@ -74,12 +77,15 @@ static const char *const step_name[] = {
 	[MS_STOP_IO] = "STOP SLAVE IO_THREAD",
 	[MS_IO_POS] = "SHOW SLAVE STATUS",
 	[MS_START_SQL] = "START SLAVE SQL_THREAD",
+	[MS_STOP_SQL] = "STOP SLAVE SQL_THREAD",
+	[MS_IO_CHECK] = "SHOW SLAVE STATUS",
 	[MS_APPLY] = "MASTER_GTID_WAIT()",
 	[MS_STOP_SLAVE] = "STOP SLAVE",
 	[MS_RESET_SLAVE] = "RESET SLAVE ALL",
 	[MS_GUARD] = "semi-sync settings",
 	[MS_READWRITE] = "SET GLOBAL read_only = 0",
 	[MS_READONLY] = "SET GLOBAL read_only = 1",
+	[MS_PROMOTED] = "",
 	[MS_KICK_LIST] = "list client connections",
 	[MS_KICK] = "KILL CONNECTION",
 	[MS_PEER] = "the primary's @@gtid_binlog_state",
@@ -159,6 +165,13 @@ static void op_end(struct mdd *d, int rc, const char *msg)
 	d->op = MDO_NONE;
 	d->gen++;
 	uv_timer_stop(&d->wait);
+	if (op == MDO_PROMOTE && d->reported) {
+		/* The core was told already; the tail's failure is news. */
+		if (rc)
+			res_event(d->r, "promoted, but replication from the old "
+				  "primary is not cleared: %s", msg);
+		return;
+	}
 	switch (op) {
 	case MDO_FENCE:
 		if (rc)
@@ -187,30 +200,48 @@ static void op_end(struct mdd *d, int rc, const char *msg)
 	}
 }
 
-static void end_note(struct mdd *d)
+/* What the action achieved, for its step_done; "" if nothing to say. */
+static void op_note(const struct mdd *d, char *note, size_t size)
 {
-	char note[HP_ERR_MAX];
 	const char *name = d->r->cr->name;
 
 	if (d->op == MDO_PROMOTE)
-		snprintf(note, sizeof(note), "mariadb %s: primary, %s", name,
+		snprintf(note, size, "mariadb %s: primary, %s", name,
 			 d->c->replication != REPL_SYNC ? "async replication" :
 			 d->require_sync ? "commits wait for the standby "
 			 "(semi-sync)" : "commits do not wait for a standby");
 	else if ((d->op == MDO_DEMOTE || d->op == MDO_REPAIR) &&
 		 d->primary_id)
-		snprintf(note, sizeof(note), "mariadb %s: replica of %s "
+		snprintf(note, size, "mariadb %s: replica of %s "
 			 "(%s:%u)", name, node_name(d, d->primary_id),
 			 node_host(d, d->primary_id), d->c->port);
 	else if (d->op == MDO_DEMOTE)
-		snprintf(note, sizeof(note), "mariadb %s: read-only, no "
+		snprintf(note, size, "mariadb %s: read-only, no "
 			 "primary to follow", name);
 	else if (d->op == MDO_QUIESCE)
-		snprintf(note, sizeof(note), "mariadb %s: quiesced (read-only, "
+		snprintf(note, size, "mariadb %s: quiesced (read-only, "
 			 "client connections ended)", name);
 	else
 		note[0] = '\0';
+}
+
+static void end_note(struct mdd *d)
+{
+	char note[HP_ERR_MAX];
+
+	op_note(d, note, sizeof(note));
 	op_end(d, 0, note[0] ? note : NULL);
+}
+
+/* MS_PROMOTED: the server takes writes; the core may go on (VIP) while
+ * the rest of the plan clears the replication. */
+static void promoted(struct mdd *d)
+{
+	char note[HP_ERR_MAX];
+
+	op_note(d, note, sizeof(note));
+	d->reported = true;
+	res_step_done(d->r, d->token, 0, note);
 }
 
 static void next_step(struct mdd *d)
@@ -297,6 +328,7 @@ static void step_sql(struct mdd *d, enum md_step s, char *sql, size_t size)
 		return;
 	case MS_SLAVE:
 	case MS_IO_POS:
+	case MS_IO_CHECK:
 		snprintf(sql, size, "SHOW SLAVE STATUS");
 		return;
 	case MS_KILL_TIMEOUT:
@@ -308,6 +340,9 @@ static void step_sql(struct mdd *d, enum md_step s, char *sql, size_t size)
 		return;
 	case MS_START_SQL:
 		snprintf(sql, size, "START SLAVE SQL_THREAD");
+		return;
+	case MS_STOP_SQL:
+		snprintf(sql, size, "STOP SLAVE SQL_THREAD");
 		return;
 	case MS_APPLY:
 		if (!d->io_pos[0])
@@ -379,14 +414,27 @@ static void after_slave(struct mdd *d, MYSQL_RES *res)
 	/* A semi-sync IO thread that stops connects to the old primary
 	 * to kill its dump connection there, and STOP SLAVE waits for
 	 * that connect up to rpl_semi_sync_slave_kill_conn_timeout
-	 * seconds (default 5) when the old primary is unreachable: one
-	 * second, the shortest whole limit, first. */
+	 * seconds (default 5, shortest 1) when the old primary is
+	 * unreachable, as it is after a link loss: a second of outage.
+	 * So the IO thread is stopped after the server turned writable.
+	 * The SQL thread is stopped first, so nothing from the old
+	 * primary is applied once clients write.  What it must apply is
+	 * every commit the old primary may have acknowledged: AFTER_SYNC
+	 * acknowledges only commits in our relay log, and the old
+	 * primary was fenced before the election, so Gtid_IO_Pos read
+	 * now covers them.  MS_IO_CHECK looks again after the SQL thread
+	 * stopped and takes the slow way (IO thread stopped first) if
+	 * anything arrived in between.  Events that arrive later were
+	 * acknowledged to no client; RESET SLAVE ALL drops them with the
+	 * relay log, and the old primary's copy is truncated by its
+	 * crash recovery or kept as errant when it rejoins. */
 	static const enum md_step promote_replica[] = {
-		MS_KILL_TIMEOUT, MS_STOP_IO, MS_IO_POS, MS_APPLY, MS_STOP_SLAVE,
-		MS_RESET_SLAVE, MS_GUARD, MS_READWRITE
+		MS_KILL_TIMEOUT, MS_IO_POS, MS_APPLY, MS_STOP_SQL, MS_IO_CHECK,
+		MS_GUARD, MS_READWRITE, MS_PROMOTED, MS_STOP_SLAVE,
+		MS_RESET_SLAVE
 	};
 	static const enum md_step promote_primary[] = {
-		MS_GUARD, MS_READWRITE
+		MS_GUARD, MS_READWRITE, MS_PROMOTED
 	};
 	MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
 	const char *io, *sql;
@@ -441,6 +489,21 @@ static int after_io_pos(struct mdd *d, MYSQL_RES *res)
 	}
 	insert_next(d, MS_START_SQL);
 	return 0;
+}
+
+/* SHOW SLAVE STATUS after STOP SLAVE SQL_THREAD: did anything arrive
+ * since MS_IO_POS? */
+static void after_io_check(struct mdd *d, MYSQL_RES *res)
+{
+	MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+
+	if (!strcmp(col(res, row, "Gtid_IO_Pos"), d->io_pos))
+		return;
+	/* In plan order: STOP SLAVE IO_THREAD, Gtid_IO_Pos (restarts the
+	 * SQL thread), MASTER_GTID_WAIT. */
+	insert_next(d, MS_APPLY);
+	insert_next(d, MS_IO_POS);
+	insert_next(d, MS_STOP_IO);
 }
 
 /* SELECT @@read_only, ... before a demote. */
@@ -658,6 +721,9 @@ static void step_reply(struct mdc *c, MYSQL_RES *res, const char *err)
 	case MS_IO_POS:
 		if (after_io_pos(d, res))
 			return;
+		break;
+	case MS_IO_CHECK:
+		after_io_check(d, res);
 		break;
 	case MS_APPLY: {
 		MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
@@ -928,6 +994,9 @@ static void local_step(struct mdd *d, enum md_step s)
 		mdc_drop(&d->peer); /* asked once per demote */
 		compare(d);
 		break;
+	case MS_PROMOTED:
+		promoted(d);
+		break;
 	default:
 		break;
 	}
@@ -937,7 +1006,7 @@ static void local_step(struct mdd *d, enum md_step s)
 static bool is_local_step(enum md_step s)
 {
 	return s == MS_ALIVE || s == MS_KILL || s == MS_DEAD ||
-	       s == MS_COMPARE;
+	       s == MS_COMPARE || s == MS_PROMOTED;
 }
 
 static void run_step(struct mdd *d)
@@ -982,14 +1051,23 @@ static bool child_killable(const struct mdd *d)
 static void op_start(struct mdd *d, enum md_op op, unsigned token,
 		     const enum md_step *plan, int n)
 {
+	/* A promote's tail cut short leaves replication from the old
+	 * primary set up; a demote replaces it, a fence kills the
+	 * server, the others clear it first. */
+	static const enum md_step clear[] = { MS_STOP_SLAVE, MS_RESET_SLAVE };
+	int k = d->op == MDO_PROMOTE && d->reported &&
+		(op == MDO_QUIESCE || op == MDO_UNQUIESCE) ? N(clear) : 0;
+
 	d->gen++;
 	d->op = op;
 	d->token = token;
 	d->pi = 0;
 	d->started = false;
 	d->changed = false;
-	memcpy(d->plan, plan, (size_t)n * sizeof(*plan));
-	d->plan[n] = MS_END;
+	d->reported = false;
+	memcpy(d->plan, clear, (size_t)k * sizeof(*plan));
+	memcpy(d->plan + k, plan, (size_t)n * sizeof(*plan));
+	d->plan[k + n] = MS_END;
 	uv_timer_stop(&d->wait);
 	if (d->act.busy)
 		mdc_drop(&d->act); /* the superseded op's query */
@@ -1238,7 +1316,9 @@ static void parse_monitor(struct mdd *d, MYSQL_RES *res)
 		 !replica ? "" : d->io_err[0] ? d->io_err : d->sql_err);
 	snprintf(s->gtid, sizeof(s->gtid), "%s", replica ? current_pos :
 		 binlog_pos);
-	s->writable = !ro && !replica;
+	/* read_only = 0 takes client writes, replication threads or not
+	 * (a promote's tail still has them). */
+	s->writable = !ro;
 	s->link_up = replica && d->io_yes && d->sql_yes &&
 		     d->expect == MDE_STANDBY && d->expect_id &&
 		     !strcmp(d->master_host, node_host(d, d->expect_id)) &&

@@ -89,12 +89,15 @@ enum md_step {
 	MS_STOP_IO,	/* STOP SLAVE IO_THREAD */
 	MS_IO_POS,	/* SHOW SLAVE STATUS: Gtid_IO_Pos, SQL thread */
 	MS_START_SQL,	/* START SLAVE SQL_THREAD */
+	MS_STOP_SQL,	/* STOP SLAVE SQL_THREAD */
+	MS_IO_CHECK,	/* SHOW SLAVE STATUS: Gtid_IO_Pos unchanged? */
 	MS_APPLY,	/* SELECT MASTER_GTID_WAIT(io_pos, N) */
 	MS_STOP_SLAVE,	/* STOP SLAVE */
 	MS_RESET_SLAVE,	/* RESET SLAVE ALL */
 	MS_GUARD,	/* semi-sync master settings (sync guard) */
 	MS_READWRITE,	/* SET GLOBAL read_only = 0 */
 	MS_READONLY,	/* SET GLOBAL read_only = 1 */
+	MS_PROMOTED,	/* writable: report the promotion done */
 	MS_KICK_LIST,	/* the client connections to end */
 	MS_KICK,	/* KILL CONNECTION, one per step */
 	MS_PEER,	/* the primary's @@gtid_binlog_state (TCP) */
@@ -168,6 +171,8 @@ struct mdd {
 	char kept[CONF_PATH_MAX + 256];
 	char bin_index[CONF_PATH_MAX];	/* @@log_bin_index */
 	bool changed;		/* the action changed the replication */
+	bool reported;		/* the promote said it is done; what runs
+				 * now is its tail (STOP SLAVE, ...) */
 	unsigned long kick[MD_KICK_MAX];
 	int n_kick;
 };

@@ -666,6 +666,10 @@ mdb_fault_scenario()
 	assert_eq "exactly one primary, holding the VIP alone" "$s" \
 		"$(sole_primary)"
 	assert_true "$s's server is writable (read_only = 0)" mdb_writable "$s"
+	# The promote reports done once the server is writable and clears
+	# replication after that (RESET SLAVE ALL): it must have.
+	assert_eq "$s has no replication configured (RESET SLAVE ALL ran)" \
+		"" "$(mdb_slave_field "$s" Master_Host)"
 	assert_true "$p's server is read-only (read_only = 1)" \
 		mdb_read_only "$p"
 	assert_true "$p replicates from $s by GTID (IO and SQL running)" \
