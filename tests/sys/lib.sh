@@ -781,6 +781,25 @@ primary_is()
 	[[ $(sole_primary) == "$1" ]]
 }
 
+# switchover_on FROM TO - `hapair switchover` on FROM once FROM says a
+# failover is possible; TO must then be the primary holding the VIP
+# alone.  The data checks are the caller's.
+switchover_on()
+{
+	local from=$1 to=$2 t0 out
+	wait_for "failover possible on $from" 10000 hp_field "$from" \
+		'.failover_possible == true'
+	t0=$(now_ms)
+	if out=$(in_ns "$from" timeout 20 "$HAPAIR" switchover -c "$HP_CONF" \
+		--node "$from" 2>&1); then
+		ok "hapair switchover on $from: $out ($(($(now_ms) - t0)) ms)"
+	else
+		not_ok "hapair switchover on $from failed: $out"
+	fi
+	wait_for "$to is the primary holding the VIP alone" 10000 \
+		primary_is "$to"
+}
+
 # wait_one_primary TIMEOUT_MS - wait for one primary; then HP_PRIMARY
 # and HP_STANDBY name the two servers.
 wait_one_primary()

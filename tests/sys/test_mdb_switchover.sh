@@ -22,18 +22,8 @@ source "$(dirname "$0")/lib_mdb.sh"
 # rejoins as its replica, rows flow through TO and reach FROM.
 switch()
 {
-	local from=$1 to=$2 t0 out n
-	wait_for "failover possible on $from" 10000 hp_field "$from" \
-		'.failover_possible == true'
-	t0=$(now_ms)
-	if out=$(in_ns "$from" timeout 20 "$HAPAIR" switchover -c "$HP_CONF" \
-		--node "$from" 2>&1); then
-		ok "hapair switchover on $from: $out ($(($(now_ms) - t0)) ms)"
-	else
-		not_ok "hapair switchover on $from failed: $out"
-	fi
-	wait_for "$to is the primary holding the VIP alone" 10000 \
-		primary_is "$to"
+	local from=$1 to=$2 n
+	switchover_on "$from" "$to"
 	wait_for "$to's server is writable" 10000 mdb_writable "$to"
 	wait_for "$from's server replicates from $to (rejoined by itself)" \
 		30000 mdb_replicates_from "$from" "$to"
