@@ -31,15 +31,22 @@ struct wlog {
 	char last_error[WLOG_ERR_MAX];
 };
 
-/* SIGTERM/SIGINT: stop; SIGUSR1: mark the fault. */
+/* SIGTERM/SIGINT: stop; SIGUSR1: mark the fault.  The mark is stamped
+ * in the handler itself (clock_gettime is async-signal-safe): the main
+ * loop may be inside a commit that blocks for the whole outage, and a
+ * mark stamped only when that commit returns would leave the outage
+ * before it, uncounted in outage_after_fault. */
 static volatile sig_atomic_t stop, marked;
+static volatile int64_t mark_ns;
 
 static void on_signal(int sig)
 {
-	if (sig == SIGUSR1)
-		marked = 1;
-	else
+	if (sig != SIGUSR1) {
 		stop = 1;
+	} else if (!marked) {
+		mark_ns = now_ns();
+		marked = 1;
+	}
 }
 
 static inline void wlog_signals(void)
@@ -68,7 +75,7 @@ static inline void wlog_gap_ends(struct wlog *l, int64_t t)
 	int64_t gap = t - l->last_ack;
 
 	if (marked && !l->fault)
-		l->fault = now_ns();
+		l->fault = mark_ns;
 	if (gap > l->outage)
 		l->outage = gap;
 	if (l->fault && t > l->fault && gap > l->outage_after_fault)
