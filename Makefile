@@ -45,12 +45,12 @@ bench: build
 	bench/pg_failover.sh
 	bench/mariadb_failover.sh
 
-# Randomized faults on a Redis pair, histories checked against the
-# invariants; report in $(BUILD)/chaos/report.md (SEED empty: random,
+# Randomized faults on a Redis pair (STORE=postgresql or mariadb: that
+# pair instead), histories checked against the invariants; report in $(BUILD)/chaos/report.md (SEED empty: random,
 # printed).  Needs root.
 chaos: build
 	BUILD=$(abspath $(BUILD)) CHAOS_OUT=$(abspath $(BUILD))/chaos \
-		tests/chaos/run $(TRIALS) $(SEED)
+		CHAOS_STORE=$(STORE) tests/chaos/run $(TRIALS) $(SEED)
 
 # The Promela model of the election/lease protocol, checked with spin
 # (model/README.md); `model/run --mutants` shows it catches broken rules.

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 #
 # faults.sh - the faults of the chaos runner, as apply/heal pairs, on
-# top of the namespace harness (tests/sys/lib.sh, lib_redis.sh).
+# top of the namespace harness (tests/sys/lib.sh) and the store under
+# test (stores.sh: Redis, PostgreSQL or MariaDB).
 #
 #   fault_apply KIND TARGET...   inject one fault; prints the resolved
 #                                target (e.g. "primary" -> "a")
@@ -10,7 +11,8 @@
 #                                every node's nftables table, netem qdisc,
 #                                link; SIGCONT to the agents; restart of
 #                                agents, Redis and the witness that are
-#                                not running.  Idempotent.
+#                                not running (the SQL servers' agents
+#                                restart those).  Idempotent.
 #
 # Kinds and targets (NODE is a, b or w; SERVER a, b, primary or standby,
 # resolved when applied: primary = the VIP holder, else a):
@@ -19,16 +21,27 @@
 #   agent_stop SERVER      SIGSTOP of the agent; heal: SIGCONT
 #   redis_kill9 SERVER     kill -9 of the redis-server (comes back empty:
 #                          no persistence); heal: start it again
+#   pg_kill9, mdb_kill9    kill -9 of the postmaster or mariadbd (the
+#                          STORE_KILL of the store under test); heal:
+#                          nothing, its agent brings it back
 #   witness_kill9 w        kill -9 of the witness; heal: start it again
 #   link_down NODE         NODE's eth0 down; heal: up
 #   part2 NODE NODE        two-way partition between the two nodes
 #   part1 NODE NODE        one-way: the first stops hearing the second
 #                          (the second still hears the first)
 #   netem NODE             loss 20 %, delay 20 ms +- 10 ms, reordering
-#                          25 % on NODE's eth0 (tc netem)
-#   repl_cut SERVER        the server stops receiving Redis traffic
-#                          from the other server (port 6379 only): the
-#                          replication link breaks, heartbeats flow
+#                          25 % on NODE's eth0 (tc netem).  A kernel
+#                          without sch_netem (this project's CI VMs)
+#                          cannot delay or reorder: the fault is then
+#                          applied as nft_loss instead, and recorded
+#                          under that kind
+#   nft_loss NODE          20 % of the packets NODE receives and 20 % of
+#                          those it sends dropped at random (nftables
+#                          numgen), in table hpc_loss
+#   repl_cut SERVER        the server stops receiving the store's
+#                          traffic from the other server (STORE_PORT
+#                          only): the replication link breaks,
+#                          heartbeats flow
 #   lag_fail primary       the targeted lag fault: repl_cut on the
 #                          standby, writes it never gets (async: until
 #                          it is past max_lag_on_failover), then
@@ -52,8 +65,8 @@ if [[ -n ${HP_CHAOS_FAULTS_LOADED:-} ]]; then
 fi
 HP_CHAOS_FAULTS_LOADED=1
 
-# shellcheck source=tests/sys/lib_redis.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../sys/lib_redis.sh"
+# shellcheck source=tests/chaos/stores.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stores.sh"
 
 # The current primary as the kernels see it (VIP holder), else a.
 resolve_server()
@@ -109,7 +122,39 @@ nft_undrop()
 	in_ns "$1" nft delete table inet "hpc_$2" 2>/dev/null || true
 }
 
-# The replication cut: SERVER drops TCP from the other server's Redis
+# Random loss both ways on NODE (the netem fault's fallback).
+nft_loss()
+{
+	in_ns "$1" nft delete table inet hpc_loss 2>/dev/null || true
+	in_ns "$1" nft -f - <<-EOF
+		table inet hpc_loss {
+			chain in {
+				type filter hook prerouting priority raw;
+				numgen random mod 100 < 20 drop
+			}
+			chain out {
+				type filter hook output priority raw;
+				numgen random mod 100 < 20 drop
+			}
+		}
+	EOF
+}
+
+# netem NODE: tc netem, or (no sch_netem in this kernel) nft_loss;
+# prints the kind that was applied.
+netem_or_loss()
+{
+	local err
+	if err=$(in_ns "$1" tc qdisc replace dev eth0 root netem loss 20% \
+		delay 20ms 10ms reorder 25% 2>&1); then
+		echo netem
+		return 0
+	fi
+	echo "netem on $1: $err; applying nft_loss instead" >&2
+	nft_loss "$1" && echo nft_loss
+}
+
+# The replication cut: SERVER drops TCP from the other server's store
 # port (the replica's side of the link) and to it.
 repl_cut()
 {
@@ -120,8 +165,8 @@ repl_cut()
 		table inet hpc_repl {
 			chain in {
 				type filter hook prerouting priority raw;
-				ip saddr $(node_addr "$peer") tcp sport $REDIS_PORT drop
-				ip saddr $(node_addr "$peer") tcp dport $REDIS_PORT drop
+				ip saddr $(node_addr "$peer") tcp sport $STORE_PORT drop
+				ip saddr $(node_addr "$peer") tcp dport $STORE_PORT drop
 			}
 		}
 	EOF
@@ -139,14 +184,6 @@ witness_running()
 	local pid
 	pid=$(bg_pid witness 2>/dev/null) || return 1
 	pid_alive "$pid"
-}
-
-# Start an agent without lib.sh's bail on a slow answer: under faults
-# (netem, a stopped peer) the first status may take a while.
-chaos_start_agent()
-{
-	bg_start "agent-$1" "$1" "$HAPAIR" agent -c "$HP_CONF" -n "$1"
-	wait_for "agent $1 answers status" 5000 hp_status "$1" || true
 }
 
 # lag_fail's wait: until the standby NODE sees itself more than
@@ -180,7 +217,7 @@ failover_burst()
 		bg_signal "agent-$p" KILL || break
 		bg_wait_exit "agent-$p" 2000 || true
 		sleep 0.6
-		chaos_start_agent "$p"
+		store_start_agent "$p"
 		wait_for "a new primary after kill -9 of $p" 3000 \
 			holder_is "$(peer_of "$p")" || break
 	done
@@ -200,10 +237,9 @@ fault_apply()
 		n=$(resolve_server "$1")
 		bg_signal "agent-$n" STOP
 		echo "$n" ;;
-	redis_kill9)
+	"$STORE_KILL")
 		n=$(resolve_server "$1")
-		bg_signal "redis-$n" KILL
-		bg_wait_exit "redis-$n" 2000
+		store_kill9 "$n" || return 1
 		echo "$n" ;;
 	witness_kill9)
 		bg_signal witness KILL
@@ -220,8 +256,14 @@ fault_apply()
 		nft_drop_from "$1" "$2" 0
 		echo "$1 $2" ;;
 	netem)
-		in_ns "$1" tc qdisc replace dev eth0 root netem loss 20% \
-			delay 20ms 10ms reorder 25%
+		n=$(netem_or_loss "$1") || return 1
+		if [[ $n == nft_loss ]]; then
+			echo "$1 nft_loss"
+		else
+			echo "$1"
+		fi ;;
+	nft_loss)
+		nft_loss "$1" || return 1
 		echo "$1" ;;
 	repl_cut)
 		n=$(resolve_server "$1")
@@ -246,23 +288,26 @@ fault_heal()
 	local kind=$1
 	shift
 	case $kind in
-	agent_kill9) agent_running "$1" || chaos_start_agent "$1" ;;
+	agent_kill9) agent_running "$1" || store_start_agent "$1" ;;
 	agent_stop) bg_signal "agent-$1" CONT || true ;;
-	redis_kill9) ensure_redis "$1" ;;
+	"$STORE_KILL") store_heal "$1" ;;
 	witness_kill9) witness_running || start_witness ;;
 	link_down) link_up "$1" ;;
 	part2) nft_undrop "$1" "$2"; nft_undrop "$2" "$1" ;;
 	part1) nft_undrop "$1" "$2" ;;
-	netem) in_ns "$1" tc qdisc del dev eth0 root 2>/dev/null || true ;;
+	netem | nft_loss)
+		in_ns "$1" tc qdisc del dev eth0 root 2>/dev/null || true
+		in_ns "$1" nft delete table inet hpc_loss 2>/dev/null || true
+		;;
 	repl_cut) in_ns "$1" nft delete table inet hpc_repl 2>/dev/null ||
 		true ;;
 	lag_fail)
-		agent_running "$1" || chaos_start_agent "$1"
+		agent_running "$1" || store_start_agent "$1"
 		in_ns "$2" nft delete table inet hpc_repl 2>/dev/null || true
 		;;
 	failover_burst)
-		agent_running a || chaos_start_agent a
-		agent_running b || chaos_start_agent b
+		agent_running a || store_start_agent a
+		agent_running b || store_start_agent b
 		;;
 	*) echo "fault_heal: unknown fault kind '$kind'" >&2; return 1 ;;
 	esac
@@ -274,7 +319,7 @@ fault_heal_all()
 	for n in a b w; do
 		ip -n "$(ns_of "$n")" link set eth0 up 2>/dev/null || true
 		in_ns "$n" tc qdisc del dev eth0 root 2>/dev/null || true
-		for p in a b w repl; do
+		for p in a b w repl loss; do
 			in_ns "$n" nft delete table inet "hpc_$p" \
 				2>/dev/null || true
 		done
@@ -284,7 +329,7 @@ fault_heal_all()
 	done
 	witness_running || start_witness
 	for n in a b; do
-		redis_running "$n" || start_redis "$n" || true
-		agent_running "$n" || chaos_start_agent "$n"
+		store_heal "$n"
+		agent_running "$n" || store_start_agent "$n"
 	done
 }

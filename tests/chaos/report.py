@@ -73,15 +73,22 @@ def load_trials(root):
     return out
 
 
+STORE_NAMES = {"redis": "Redis", "postgresql": "PostgreSQL",
+               "mariadb": "MariaDB"}
+
+
 def aggregate(trials, seed):
     r = {"seed": seed, "trials": len(trials), "trials_checked": 0,
          "trials_with_violations": 0, "trials_not_checked": [],
-         "modes": {}, "faults": {}, "faults_skipped": 0, "failovers": 0,
+         "stores": {}, "modes": {}, "faults": {}, "faults_skipped": 0,
+         "failovers": 0,
          "primary_moves": 0, "split_brain_instants": 0,
          "acked_lost_sync": 0, "acked_lost_async": 0,
          "failed_failovers": 0, "acked_writes": 0, "violations": []}
     outages, maxes, recov = [], [], []
     for t in trials:
+        st = (t["meta"] or {}).get("store", "redis")
+        r["stores"][st] = r["stores"].get(st, 0) + 1
         c = t["check"]
         if c is None:
             r["trials_not_checked"].append(t["name"])
@@ -226,13 +233,17 @@ def fmt(p):
 
 def write_md(r, path, png_name, shown):
     L = ["# hapair chaos report", "",
-         "`make chaos TRIALS=%d SEED=%s` (tests/chaos/run): each trial "
-         "builds fresh namespaces, runs a Redis pair under hapair "
+         "`make chaos TRIALS=%d SEED=%s%s` (tests/chaos/run): each trial "
+         "builds fresh namespaces, runs a %s pair under hapair "
          "(heartbeat 20 ms, lease 200 ms) with two writers through the "
          "VIP, applies a random fault schedule, heals everything, settles "
          "and reads every acknowledged write back; tests/chaos/checker.py "
          "checks the history (see its header for exactly what is "
-         "checked)." % (r["trials"], r["seed"]), "",
+         "checked)." % (r["trials"], r["seed"], "".join(
+             " STORE=" + k for k in sorted(r["stores"]) if k != "redis"),
+             " / ".join(
+             STORE_NAMES.get(k, k) for k in sorted(r["stores"])) or
+             "Redis"), "",
          "| figure | value |", "|---|---|",
          "| trials (checked / with violations) | %d (%d / %d) |" %
          (r["trials"], r["trials_checked"], r["trials_with_violations"]),

@@ -2,6 +2,7 @@
 """schedule.py - the random fault schedule of one chaos trial.
 
     schedule.py --seed S --trial N --fault-ms D [--max-faults K]
+                [--kill-kind redis_kill9|pg_kill9|mdb_kill9]
 
 Prints one line per event, sorted by time, for tests/chaos/trial.sh:
 
@@ -18,7 +19,10 @@ Kinds and targets: see faults.sh.  Servers are named by role
 network faults pick nodes among a, b and w (the witness).  At most one
 kill -9 of a Redis per trial: with no persistence, two in a row can
 empty both copies, a double failure no HA agent can undo (sync mode
-promises to survive one).
+promises to survive one).  --kill-kind names the kill -9 of the store
+under test (the same draws: a seed gives the same schedule whatever the
+store, with the store's name for that fault); the rule stays for the
+SQL stores too.
 """
 
 import argparse
@@ -64,7 +68,10 @@ def targets(r, kind):
     raise ValueError("unknown kind %s" % kind)
 
 
-def schedule(seed, trial, fault_ms, max_faults):
+KILL_KINDS = ("redis_kill9", "pg_kill9", "mdb_kill9")
+
+
+def schedule(seed, trial, fault_ms, max_faults, kill_kind="redis_kill9"):
     r = random.Random("%s:%s" % (seed, trial))
     kinds = list(KINDS)
     weights = [KINDS[k][0] for k in kinds]
@@ -80,7 +87,10 @@ def schedule(seed, trial, fault_ms, max_faults):
         lo, hi = KINDS[kind][1:]
         dur = r.randint(lo, hi) if hi else 0
         start = r.randint(0, max(0, fault_ms - dur - 100))
-        events.append((start, 0, "apply", fid, kind, targets(r, kind)))
+        tg = targets(r, kind)
+        if kind == "redis_kill9":
+            kind = kill_kind
+        events.append((start, 0, "apply", fid, kind, tg))
         events.append((start + dur, 1, "heal", fid, kind, []))
     events.sort(key=lambda e: (e[0], e[1], e[3]))
     return events
@@ -92,6 +102,7 @@ def main():
     ap.add_argument("--trial", type=int, required=True)
     ap.add_argument("--fault-ms", type=int, required=True)
     ap.add_argument("--max-faults", type=int, default=6)
+    ap.add_argument("--kill-kind", default="redis_kill9", choices=KILL_KINDS)
     a = ap.parse_args()
     if not 1000 <= a.fault_ms <= 600000:
         sys.exit("schedule.py: --fault-ms: expected 1000..600000, got %d"
@@ -100,7 +111,7 @@ def main():
         sys.exit("schedule.py: --max-faults: expected 1..50, got %d"
                  % a.max_faults)
     for t, _, what, fid, kind, tg in schedule(a.seed, a.trial, a.fault_ms,
-                                              a.max_faults):
+                                              a.max_faults, a.kill_kind):
         if what == "apply":
             print(t, what, fid, kind, *tg)
         else:

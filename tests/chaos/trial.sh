@@ -1,27 +1,30 @@
 #!/bin/bash
 #
-# trial.sh - one chaos trial: a fresh network, a Redis pair under hapair,
-# two writers through the VIP, a random fault schedule, heal, settle,
-# collect.  tests/chaos/run calls it once per trial (under the system
+# trial.sh - one chaos trial: a fresh network, a Redis (or PostgreSQL,
+# or MariaDB: CHAOS_STORE, stores.sh) pair under hapair, two writers
+# through the VIP, a random fault schedule, heal, settle, collect.  tests/chaos/run calls it once per trial (under the system
 # test lock); it is not meant to be run by hand, but can be:
 #
 #   tests/chaos/trial.sh SEED TRIAL OUTDIR
 #
 # Steps:
-#   1. topology (lib.sh, namespaces named with this shell's PID), Redis
-#      on a and b, hapair config with tuned timers (heartbeat 20ms, lease
-#      200ms, hold-down 2s), witness, agents; one primary with its Redis
-#      master and the other following;
+#   1. topology (lib.sh, namespaces named with this shell's PID), the
+#      store's servers on a and b, hapair config with tuned timers
+#      (heartbeat 20ms, lease 200ms, hold-down 2s), witness, agents; one
+#      primary with its store writable and the other following
+#      (store_up);
 #   2. vipwatch (already from 1), the role sampler (sampler.py, both
-#      agents every 25 ms), two writers w1 and w2 (rwriter --log) through
-#      the VIP: sync mode SET + WAIT 1 200; async mode (every 4th trial,
-#      max_lag_on_failover 16KB) SET only;
+#      agents every 25 ms), two writers w1 and w2 (rwriter, pgwriter or
+#      mdbwriter --log) through the VIP: sync mode SET + WAIT 1 200 (the
+#      SQL stores: a commit, which returns once the standby has it);
+#      async mode (Redis only, every 4th trial, max_lag_on_failover
+#      16KB) SET only;
 #   3. the fault phase: schedule.py's events, applied and healed at their
 #      times (faults.sh); then fault_heal_all;
-#   4. settle: one primary (bounded), its Redis master and the other's
+#   4. settle: one primary (bounded), its store writable and the other's
 #      following, 1 s more writes; writers stopped; the replica caught up
 #      (bounded); every acknowledged id read back from both servers
-#      (rwriter check);
+#      (the writer's check);
 #   5. collect into OUTDIR: meta.json, samples.jsonl, w1/w2 logs, JSON
 #      and ids, check-<writer>-<node>.json, vipwatch.json, faults.jsonl,
 #      events-<node>.json, logs/; then checker.py writes OUTDIR/check.json
@@ -31,7 +34,9 @@
 #   CHAOS_FAULT_MS   length of the fault phase (default 12000)
 #   CHAOS_MAX_FAULTS faults per trial at most (default 6)
 #   CHAOS_MODE       sync | async (default: async for every
-#                    CHAOS_ASYNC_EVERY-th trial, default 4: trial % 4 == 3)
+#                    CHAOS_ASYNC_EVERY-th trial, default 4: trial % 4 == 3;
+#                    the SQL stores run sync only)
+#   CHAOS_STORE      redis (default) | postgresql | mariadb
 #   BUILD, HAPAIR, TOOLS as for lib.sh
 
 set -uo pipefail
@@ -64,13 +69,15 @@ ASYNC_EVERY=${CHAOS_ASYNC_EVERY:-4}
 	"expected a whole number >= 1, got '$ASYNC_EVERY'" >&2; exit 2; }
 if [[ -n ${CHAOS_MODE:-} ]]; then
 	MODE=$CHAOS_MODE
-elif ((TRIAL % ASYNC_EVERY == ASYNC_EVERY - 1)); then
+elif ((TRIAL % ASYNC_EVERY == ASYNC_EVERY - 1)) &&
+	[[ " $STORE_MODES " == *" async "* ]]; then
 	MODE=async
 else
 	MODE=sync
 fi
-[[ $MODE == sync || $MODE == async ]] || { echo "trial.sh: CHAOS_MODE:" \
-	"expected sync or async, got '$MODE'" >&2; exit 2; }
+[[ " $STORE_MODES " == *" $MODE "* ]] || { echo "trial.sh: CHAOS_MODE:" \
+	"expected one of '$STORE_MODES' for store $CHAOS_STORE, got" \
+	"'$MODE'" >&2; exit 2; }
 HB=20ms
 LEASE=200ms
 HOLD=2s
@@ -124,30 +131,15 @@ chaos_exit()
 	local rc=$?
 	collect
 	(exit "$rc")
-	hp_exit
+	store_exit
 }
 trap chaos_exit EXIT
 
 # ---- 1. cluster ---------------------------------------------------------
 
-log "seed $SEED, mode $MODE, fault phase $FAULT_MS ms, ns prefix $HP_PREFIX"
-topo_up
-vipwatch_start 600000
-start_redis a
-start_redis b
-HP_REDIS_REPLICATION=$MODE hp_conf_redis "$HB" "$LEASE" "$HOLD"
-if [[ $MODE == async ]]; then
-	sed -i "s/^max_lag_on_failover = .*/max_lag_on_failover = $MAX_LAG/" \
-		"$HP_CONF"
-	out=$("$HAPAIR" check-config "$HP_CONF" 2>&1) ||
-		bail "hapair check-config rejects the async chaos config: $out"
-fi
-start_witness
-chaos_start_agent a
-chaos_start_agent b
-wait_one_primary $((20 * HP_LEASE_MS + 5000)) || exit 3
-wait_for "$HP_PRIMARY's Redis is master, $HP_STANDBY's follows it" 10000 \
-	redis_pair_ok "$HP_PRIMARY" || exit 3
+log "seed $SEED, store $CHAOS_STORE, mode $MODE, fault phase $FAULT_MS ms," \
+	"ns prefix $HP_PREFIX"
+store_up "$HB" "$LEASE" "$HOLD" || exit 3
 
 # ---- 2. observers and writers ---------------------------------------------
 
@@ -162,15 +154,11 @@ samples_ready()
 	((n >= 3))
 }
 wait_for "the sampler has sampled both agents" 5000 samples_ready || exit 3
-wargs=(--wait-ms 200)
-if [[ $MODE == async ]]; then
-	wargs=(--no-wait)
-fi
 for w in w1 w2; do
-	writer_start "$w" 600000 --log "$HP_TMP/$w.log" "${wargs[@]}"
+	store_writer_start "$w"
 done
 wait_for "acknowledged writes reach $HP_STANDBY's replica" 5000 \
-	redis_dbsize_ge "$HP_STANDBY" 30 || exit 3
+	store_rows_ge "$HP_STANDBY" 30 w1 || exit 3
 sleep 0.5
 START_MONO=$(mono_ns)
 
@@ -184,12 +172,12 @@ fault_keys()
 {
 	case $1 in
 	agent_kill9 | agent_stop) echo "agent-$2" ;;
-	redis_kill9) echo "redis-$2" ;;
+	"$STORE_KILL") echo "store-$2" ;;
 	witness_kill9) echo witness ;;
 	link_down) echo "link-$2" ;;
 	part2) echo "nft-$2-$3 nft-$3-$2" ;;
 	part1) echo "nft-$2-$3" ;;
-	netem) echo "netem-$2" ;;
+	netem | nft_loss) echo "netem-$2" ;;
 	repl_cut) echo "repl-$2" ;;
 	failover_burst) echo "agent-a agent-b" ;;
 	lag_fail) echo "agent-a agent-b repl-a repl-b" ;;
@@ -211,7 +199,7 @@ do_apply()
 	# Resolve roles first: the keys name the real node.
 	local -a tg=("$@")
 	case $kind in
-	agent_kill9 | agent_stop | redis_kill9 | repl_cut)
+	agent_kill9 | agent_stop | "$STORE_KILL" | repl_cut)
 		tg=("$(resolve_server "$1")") ;;
 	esac
 	keys=$(fault_keys "$kind" "${tg[@]}")
@@ -229,6 +217,12 @@ do_apply()
 		log "fault $id $kind ${tg[*]} could not be applied"
 		fault_record "$id" "$kind" "${tg[*]}" "$t0" null failed
 		return 0
+	fi
+	# netem falls back to nft_loss where the kernel has no sch_netem:
+	# the fault is recorded as what was applied.
+	if [[ $kind == netem && $target == *" nft_loss" ]]; then
+		kind=nft_loss
+		target=${target% nft_loss}
 	fi
 	log "apply $id $kind $target"
 	for k in $keys; do
@@ -256,7 +250,8 @@ do_heal()
 }
 
 mapfile -t EVENTS < <("$PY" "$CHAOS_DIR/schedule.py" --seed "$SEED" \
-	--trial "$TRIAL" --fault-ms "$FAULT_MS" --max-faults "$MAX_FAULTS")
+	--trial "$TRIAL" --fault-ms "$FAULT_MS" --max-faults "$MAX_FAULTS" \
+	--kill-kind "$STORE_KILL")
 ((${#EVENTS[@]})) || bail "schedule.py gave no events"
 phase_start=$(now_ms)
 for ev in "${EVENTS[@]}"; do
@@ -288,21 +283,21 @@ wait_for "one primary after heal" $((20 * HP_LEASE_MS + 5000)) \
 P=$(sole_primary 2>/dev/null) || P=''
 if [[ -n $P ]]; then
 	S=$(peer_of "$P")
-	ensure_redis "$S"
-	wait_for "$P's Redis is master, $S's follows it" 20000 \
-		redis_pair_ok "$P" || settled=0
+	store_heal "$S"
+	wait_for "$P's store is writable, $S's follows it" \
+		"$STORE_SETTLE_MS" store_pair_ok "$P" || settled=0
 fi
 sleep 1
 for w in w1 w2; do
-	writer_stop "$w" || true
+	store_writer_stop "$w" || true
 done
 if [[ -n $P ]]; then
-	wait_for "$S has caught up with $P" 10000 redis_caught_up "$P" "$S" ||
+	wait_for "$S has caught up with $P" 10000 store_caught_up "$P" "$S" ||
 		settled=0
 fi
 for w in w1 w2; do
 	for n in a b; do
-		writer_check "$w" "$n" >"$HP_TMP/check-$w-$n.json" \
+		store_writer_check "$w" "$n" >"$HP_TMP/check-$w-$n.json" \
 			2>"$HP_TMP/check-$w-$n.err" || true
 	done
 done
@@ -316,7 +311,8 @@ vipwatch_stop || true
 wait_for "sampler exits" 3000 pid_gone "$(bg_pid sampler)" || true
 
 cat >"$OUT/meta.json" <<-EOF
-	{"seed":$SEED,"trial":$TRIAL,"mode":"$MODE","fault_ms":$FAULT_MS,
+	{"seed":$SEED,"trial":$TRIAL,"store":"$CHAOS_STORE","mode":"$MODE",
+	 "fault_ms":$FAULT_MS,
 	 "heartbeat_ms":$(dur_ms "$HB"),"lease_ms":$HP_LEASE_MS,
 	 "max_lag_bytes":$MAX_LAG_BYTES,
 	 "liveness_bound_ms":$((20 * HP_LEASE_MS)),
@@ -324,7 +320,7 @@ cat >"$OUT/meta.json" <<-EOF
 	 "end_mono_ns":$END_MONO,"settled":$( ((settled)) && echo true ||
 		echo false),
 	 "final_primary":"${P:-}","writers":["w1","w2"],
-	 "servers":{"a":"$(node_addr a)","b":"$(node_addr b)"},
+	 "servers":$(store_servers_json),
 	 "ns":{"a":"$(ns_of a)","b":"$(ns_of b)"}}
 EOF
 collect

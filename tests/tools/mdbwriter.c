@@ -8,6 +8,7 @@
  *   mdbwriter --host A [--port 3306] --duration-ms N --out FILE
  *             [--interval-ms 10] [--prefix w] [--ids FILE] [--max N]
  *             [--user writer] [--password P] [--database test]
+ *             [--log FILE]
  *   mdbwriter check --host A [--port 3306] --ids FILE [--prefix w]
  *             [--user writer] [--password P] [--database test]
  *
@@ -41,6 +42,12 @@
  *
  * outage_ms is the longest time between two consecutive acknowledged
  * commits (the start and the last send count at the edges).
+ *
+ * --log FILE (the chaos runner's history, in rwriter --log's format)
+ * gets one line per commit the server answered OK, as it happens:
+ * <id> <server> <send_ns> <ok_ns> <ack_ns>, server the answering
+ * server's server_id (asked on connect), ack_ns = ok_ns
+ * (CLOCK_MONOTONIC ns).
  *
  * check reads every id of --ids back from one server and prints
  * {"checked":N,"missing":N,"missing_ids":[first 20]}.  Exit status 0
@@ -208,6 +215,27 @@ static void drop(struct writer *w, bool broken)
 	w->conn = NULL;
 }
 
+/* For --log: the server this connection reached, by its server_id (the
+ * address would be the VIP's), bounded like a write.  False (error
+ * noted) when the connection failed the query. */
+static bool name_server(struct writer *w)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	if (query_bounded(w->conn, "SELECT @@server_id",
+			  now_ns() + (int64_t)COMMAND_MS * 1000000,
+			  w->log.last_error) < 0)
+		return false;
+	/* One small row the server has sent already. */
+	res = mysql_store_result(w->conn);
+	row = res ? mysql_fetch_row(res) : NULL;
+	wlog_server(&w->log, row ? row[0] : NULL);
+	if (res)
+		mysql_free_result(res);
+	return true;
+}
+
 static bool ensure_conn(struct writer *w)
 {
 	if (w->conn)
@@ -216,6 +244,11 @@ static bool ensure_conn(struct writer *w)
 	if (!w->conn)
 		return false;
 	w->log.connects++;
+	if (w->log.history && !name_server(w)) {
+		w->log.errors++;
+		drop(w, true);
+		return false;
+	}
 	return true;
 }
 
@@ -223,6 +256,7 @@ static void write_one(void *ctx, long i)
 {
 	struct writer *w = ctx;
 	char sql[256];
+	int64_t send;
 
 	w->log.sent++;
 	if (!ensure_conn(w)) {
@@ -231,8 +265,8 @@ static void write_one(void *ctx, long i)
 	}
 	snprintf(sql, sizeof(sql), "INSERT INTO hp_writes (prefix, id) "
 		 "VALUES ('%s', %ld)", w->prefix, i);
-	if (query_bounded(w->conn, sql,
-			  now_ns() + (int64_t)COMMAND_MS * 1000000,
+	send = now_ns();
+	if (query_bounded(w->conn, sql, send + (int64_t)COMMAND_MS * 1000000,
 			  w->log.last_error) < 0) {
 		w->log.errors++;
 		drop(w, true);
@@ -246,6 +280,7 @@ static void write_one(void *ctx, long i)
 		drop(w, true);
 		return;
 	}
+	wlog_history(&w->log, i, send, now_ns(), true);
 	wlog_acked(&w->log, i);
 }
 
@@ -323,7 +358,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: mdbwriter --host A [--port P] --duration-ms N "
 		"--out FILE [--interval-ms 10] [--prefix w] [--ids FILE] "
-		"[--max N] [--user U] [--password P] [--database D]\n"
+		"[--max N] [--user U] [--password P] [--database D] "
+		"[--log FILE]\n"
 		"       mdbwriter check --host A [--port P] --ids FILE "
 		"[--prefix w] [--user U] [--password P] [--database D]\n");
 	exit(2);
@@ -359,6 +395,8 @@ int main(int argc, char **argv)
 			w.log.out = v;
 		else if (!strcmp(o, "--ids"))
 			w.log.ids = v;
+		else if (!strcmp(o, "--log"))
+			w.log.history = v;
 		else if (!strcmp(o, "--duration-ms"))
 			w.duration_ms = parse_num(o, v, 86400000);
 		else if (!strcmp(o, "--interval-ms"))

@@ -7,7 +7,7 @@
  *
  *   pgwriter --host A [--port 5432] --duration-ms N --out FILE
  *            [--interval-ms 10] [--prefix w] [--ids FILE] [--max N]
- *            [--user postgres] [--dbname postgres]
+ *            [--user postgres] [--dbname postgres] [--log FILE]
  *   pgwriter check --host A [--port 5432] --ids FILE [--prefix w]
  *
  * The password, if any, comes from PGPASSWORD (libpq reads it).
@@ -39,6 +39,12 @@
  *
  * outage_ms is the longest time between two consecutive acknowledged
  * commits (the start and the last send count at the edges).
+ *
+ * --log FILE (the chaos runner's history, in rwriter --log's format)
+ * gets one line per commit the server answered OK, as it happens:
+ * <id> <server> <send_ns> <ok_ns> <ack_ns>, server the answering
+ * server's data directory (asked on connect), ack_ns -1 for an unsafe
+ * commit, else ok_ns (CLOCK_MONOTONIC ns).
  *
  * check reads every id of --ids back from one server and prints
  * {"checked":N,"missing":N,"missing_ids":[first 20]}.  Exit status 0
@@ -150,6 +156,21 @@ static PGresult *exec_bounded(struct writer *w, const char *sql,
 	return NULL;
 }
 
+/* For --log: the server this connection reached, by its data directory
+ * (the address would be the VIP's), bounded like a write; "-" when it
+ * does not say. */
+static void name_server(struct writer *w)
+{
+	PGresult *res = exec_bounded(w, "SELECT current_setting("
+				     "'data_directory')",
+				     now_ns() + (int64_t)COMMAND_MS * 1000000);
+
+	wlog_server(&w->log, res && PQresultStatus(res) == PGRES_TUPLES_OK &&
+			     PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL);
+	if (res)
+		PQclear(res);
+}
+
 static bool ensure_conn(struct writer *w)
 {
 	if (w->conn)
@@ -162,6 +183,8 @@ static bool ensure_conn(struct writer *w)
 	}
 	PQsetNoticeReceiver(w->conn, on_notice, w);
 	w->log.connects++;
+	if (w->log.history)
+		name_server(w);
 	return true;
 }
 
@@ -170,6 +193,7 @@ static void write_one(void *ctx, long i)
 	struct writer *w = ctx;
 	char sql[256];
 	PGresult *res;
+	int64_t send;
 
 	w->log.sent++;
 	if (!ensure_conn(w)) {
@@ -179,7 +203,8 @@ static void write_one(void *ctx, long i)
 	snprintf(sql, sizeof(sql), "INSERT INTO hp_writes (prefix, id) "
 		 "VALUES ('%s', %ld)", w->prefix, i);
 	w->warned = false;
-	res = exec_bounded(w, sql, now_ns() + (int64_t)COMMAND_MS * 1000000);
+	send = now_ns();
+	res = exec_bounded(w, sql, send + (int64_t)COMMAND_MS * 1000000);
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		if (res)
 			note_error(w, PQresultErrorMessage(res));
@@ -190,6 +215,7 @@ static void write_one(void *ctx, long i)
 		return;
 	}
 	PQclear(res);
+	wlog_history(&w->log, i, send, now_ns(), !w->warned);
 	if (w->warned) {
 		w->log.unsafe++;
 		note_error(w, "commit returned after its synchronous "
@@ -253,7 +279,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: pgwriter --host A [--port P] --duration-ms N "
 		"--out FILE [--interval-ms 10] [--prefix w] [--ids FILE] "
-		"[--max N] [--user U] [--dbname D]\n"
+		"[--max N] [--user U] [--dbname D] [--log FILE]\n"
 		"       pgwriter check --host A [--port P] --ids FILE "
 		"[--prefix w]\n");
 	exit(2);
@@ -287,6 +313,8 @@ int main(int argc, char **argv)
 			w.log.out = v;
 		else if (!strcmp(o, "--ids"))
 			w.log.ids = v;
+		else if (!strcmp(o, "--log"))
+			w.log.history = v;
 		else if (!strcmp(o, "--duration-ms"))
 			w.duration_ms = parse_num(o, v, 86400000);
 		else if (!strcmp(o, "--interval-ms"))

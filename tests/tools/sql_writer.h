@@ -10,6 +10,7 @@
 #ifndef SQL_WRITER_H
 #define SQL_WRITER_H
 
+#include <inttypes.h>
 #include <signal.h>
 
 #include "tool_util.h"
@@ -17,6 +18,7 @@
 enum {
 	WLOG_ERR_MAX = 300,
 	WLOG_MISSING_SHOWN = 20,
+	WLOG_SERVER_MAX = 256,
 };
 
 /* One writer's record.  A commit is acked, an error, or unsafe (the
@@ -24,7 +26,9 @@ enum {
  * not acknowledged). */
 struct wlog {
 	const char *out, *ids;	/* --out JSON, --ids file */
-	FILE *idf;
+	const char *history;	/* --log: one line per accepted commit */
+	FILE *idf, *hf;
+	char server[WLOG_SERVER_MAX]; /* who answers this connection */
 	long sent, acked, errors, unsafe, skipped, connects;
 	int64_t start, last_ack, outage;
 	int64_t fault, outage_after_fault; /* SIGUSR1 marks the fault */
@@ -80,6 +84,33 @@ static inline void wlog_gap_ends(struct wlog *l, int64_t t)
 		l->outage = gap;
 	if (l->fault && t > l->fault && gap > l->outage_after_fault)
 		l->outage_after_fault = gap;
+}
+
+/* The name of the server a new connection reached, as the tool's
+ * identity query answered it (NULL: unknown), for --log; whitespace
+ * becomes '_' so a line stays five words. */
+static inline void wlog_server(struct wlog *l, const char *name)
+{
+	snprintf(l->server, sizeof(l->server), "%s",
+		 name && *name ? name : "-");
+	for (char *c = l->server; *c; c++)
+		if (*c == ' ' || *c == '\t' || *c == '\n')
+			*c = '_';
+}
+
+/* --log: the server answered OK to row id's commit, sent at send_ns and
+ * answered at ok_ns; acknowledged or not (unsafe).  The chaos checker's
+ * history format (tests/chaos/checker.py), as rwriter --log writes it:
+ * <id> <server> <send_ns> <ok_ns> <ack_ns | -1>. */
+static inline void wlog_history(struct wlog *l, long id, int64_t send_ns,
+				int64_t ok_ns, bool acked)
+{
+	if (!l->hf)
+		return;
+	fprintf(l->hf, "%ld %s %" PRId64 " %" PRId64 " %" PRId64 "\n", id,
+		l->server[0] ? l->server : "-", send_ns, ok_ns,
+		acked ? ok_ns : (int64_t)-1);
+	fflush(l->hf);
 }
 
 /* Row id was acknowledged now. */
@@ -144,6 +175,8 @@ static inline void wlog_run(struct wlog *l, long interval_ms,
 	l->idf = fopen(l->ids, "w");
 	if (!l->idf)
 		die("cannot write", l->ids);
+	if (l->history && !(l->hf = fopen(l->history, "w")))
+		die("cannot write", l->history);
 	l->start = l->last_ack = now_ns();
 	end = l->start + duration_ms * 1000000;
 	while (!stop && now_ns() < end && (!max || i < max)) {
@@ -163,6 +196,9 @@ static inline void wlog_run(struct wlog *l, long interval_ms,
 		}
 	}
 	fclose(l->idf);
+	if (l->hf)
+		fclose(l->hf);
+	l->hf = NULL;
 }
 
 /* The check: every id of the ids file against have[0..max_id] (the ids
