@@ -143,6 +143,21 @@ pg_kill9()
 	# Its children notice the postmaster's death by themselves; until
 	# they have, a new postmaster refuses the shared memory they hold.
 	wait_for "every postgres process of $1 exits" 10000 pg_procs_gone "$1"
+	pg_reaped "$pid"
+}
+
+# pg_reaped PID - wait (at most 10 s, silently) until PID is reaped, not
+# only dead: a new postmaster takes a zombie that still answers kill 0
+# for a live one ("lock file postmaster.pid already exists"), and this
+# machine's init reaps orphans late.
+pg_reaped()
+{
+	local i
+	for ((i = 0; i < 400; i++)); do
+		[[ -e /proc/$1 ]] || return 0
+		sleep 0.025
+	done
+	echo "# pid $1 still not reaped after 10 s"
 }
 
 # No process works in NODE's data directory any more (postgres
