@@ -52,7 +52,9 @@ writer_start w 1500 --wait-ms 200
 writer_wait w 6000
 wait_for "$s has caught up with $p" 10000 redis_caught_up "$p" "$s"
 writer_summary w
-assert_ge "writes were acknowledged" 100 "$(writer_q w .acked)"
+# A sanity bound, not a rate: how many slots a loaded machine gets
+# through is timing (the real checks are the read-backs below).
+assert_ge "writes were acknowledged" 20 "$(writer_q w .acked)"
 assert_no_acked_missing w "$p"
 assert_no_acked_missing w "$s"
 
