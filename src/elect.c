@@ -53,7 +53,9 @@
  *   - A refused request never raises the voter's term.
  *   - No vote for L*(1+d) after start (promises lived in memory only).
  *   - A witness votes only for a node its persisted record says is in
- *     sync; an agent only for a candidate whose data is not behind its own.
+ *     sync; an agent only for a candidate whose data is not behind its own
+ *     and, in sync mode, that the last sync record it knows (sent as
+ *     primary, heard as standby; persisted) does not leave out.
  */
 #include "elect.h"
 
@@ -297,6 +299,14 @@ static void fill_sync(struct elect *st, struct elect_actions *out,
 	tmpl->sync_set = bit(st->conf.self);
 	if (peer)
 		tmpl->sync_set |= bit(peer_id(st));
+	/* The primary keeps its own durable copy of the record it sends:
+	 * restarted, it still refuses a standby it left out, which may
+	 * lack writes acked without it, even before its own store can say
+	 * how far it goes (vote_decision). */
+	if (st->conf.sync_mode && tmpl->sync_set != st->synced) {
+		st->synced = tmpl->sync_set;
+		persist(out);
+	}
 	if (!st->conf.sync_mode && st->has_position) {
 		tmpl->flags |= PF_HAS_POSITION | PF_ASYNC;
 		tmpl->position = st->position;
@@ -564,6 +574,10 @@ static uint8_t vote_decision(const struct elect *st,
 		return RR_BEHIND;
 	if (st->conf.witness && !(st->synced & bit(c)))
 		return RR_NOT_SYNCED;
+	/* An agent refuses a candidate its last known sync record leaves
+	 * out (an agent with no record yet leaves that to the witness). */
+	if (st->conf.sync_mode && st->synced && !(st->synced & bit(c)))
+		return RR_NOT_SYNCED;
 	return RR_NONE;
 }
 
@@ -665,9 +679,13 @@ static void on_heartbeat(struct elect *st, struct elect_actions *out,
 		st->has_committed = true;
 		st->committed_pos = m->position;
 	}
-	if (st->conf.witness && m->sync_set && m->sync_set != st->synced) {
+	/* The record is durable before we ack it.  A standby in sync mode
+	 * keeps it too: it is the agent's record of the term (see
+	 * fill_sync). */
+	if ((st->conf.witness || st->conf.sync_mode) && m->sync_set &&
+	    m->sync_set != st->synced) {
 		st->synced = m->sync_set;
-		persist(out); /* the record is durable before we ack it */
+		persist(out);
 	}
 	if (!st->conf.witness) {
 		set_role(st, out, ROLE_STANDBY, WHY_FOLLOW, now);

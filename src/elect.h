@@ -151,7 +151,9 @@ struct elect {
 	/* persisted (ACT_PERSIST writes these) */
 	uint64_t term;
 	uint8_t voted_for;	/* node id voted for in `term`, 0 = none */
-	uint8_t synced;		/* witness: nodes recorded in sync (bits) */
+	uint8_t synced;		/* nodes recorded in sync (bits): the
+				 * witness's record; an agent in sync mode
+				 * keeps the last one it sent or heard */
 	bool paused;		/* automatic failover paused (maintenance) */
 	uint64_t pause_gen;	/* generation of that setting: an operator
 				 * command raises it; the higher one heard

@@ -468,6 +468,45 @@ static void agent_a_loaded(struct elect *st)
 	elect_init(st, &c, 5, 1, BIT(1) | BIT(2));
 }
 
+/* Agent 1 in sync mode, back after a restart with its grace over and
+ * its own store not read yet (no position): its state file holds the
+ * sync set it last sent as primary, which left agent 2 out. */
+static void sync_a_left_b_out(struct elect *st)
+{
+	base(st, 1);
+	st->conf.sync_mode = true;
+	st->synced = BIT(1);
+}
+
+static void sync_a_record_both(struct elect *st)
+{
+	sync_a_left_b_out(st);
+	st->synced = BIT(1) | BIT(2);
+}
+
+static void async_a_left_b_out(struct elect *st)
+{
+	sync_a_left_b_out(st);
+	st->conf.sync_mode = false;
+}
+
+/* Agent 1, primary in sync mode with data; agent 2's last ACK said its
+ * link was down. */
+static void sync_primary_a_peer_out(struct elect *st)
+{
+	primary_a(st);
+	st->conf.sync_mode = true;
+	st->sync_required = true;
+	st->has_position = true;
+	st->position = 1000;
+}
+
+static void sync_standby_b(struct elect *st)
+{
+	standby_b(st);
+	st->conf.sync_mode = true;
+}
+
 /* ---- row-specific checks ---- */
 
 static void extra_before_promises_end(const char *ctx, const struct elect *n,
@@ -725,6 +764,57 @@ static const struct row rows[] = {
 	ROLE_WITNESS, 5, 1, 0, 1, T0 + PROMISE, NO_HELLO,
 	{ { SEND(2, MSG_VOTE_REPLY, 5), .reason = RR_NOT_SYNCED } },
 	NULL,
+}, {
+	/* It may have acked writes alone that agent 2 lacks: agent 2 and
+	 * the witness must not elect agent 2 while agent 1's store is
+	 * still coming up (the witness refuses it too). */
+	"sync mode: agent refuses a candidate its sync record left out",
+	sync_a_left_b_out,
+	{ RECV(MSG_PREVOTE_REQ, 2, 6), .msg.flags = PF_HAS_POSITION,
+	  .msg.position = 400 }, T0 + 300,
+	ROLE_STANDBY, 5, 1, 0, 0, 0, NO_HELLO,
+	{ { SEND(2, MSG_PREVOTE_REPLY, 5), .reason = RR_NOT_SYNCED } },
+	NULL,
+}, {
+	"sync mode: the same for a vote, term unchanged",
+	sync_a_left_b_out,
+	{ RECV(MSG_VOTE_REQ, 2, 6), .msg.flags = PF_HAS_POSITION,
+	  .msg.position = 400 }, T0 + 300,
+	ROLE_STANDBY, 5, 1, 0, 0, 0, NO_HELLO,
+	{ { SEND(2, MSG_VOTE_REPLY, 5), .reason = RR_NOT_SYNCED } },
+	NULL,
+}, {
+	"sync mode: agent grants a candidate its sync record holds",
+	sync_a_record_both,
+	{ RECV(MSG_PREVOTE_REQ, 2, 6), .msg.flags = PF_HAS_POSITION,
+	  .msg.position = 400 }, T0 + 300,
+	ROLE_STANDBY, 5, 1, 0, 0, 0, NO_HELLO,
+	{ { SEND(2, MSG_PREVOTE_REPLY, 5), .flags = PF_GRANTED } },
+	NULL,
+}, {
+	"async mode: an agent's sync record does not bind its vote",
+	async_a_left_b_out,
+	{ RECV(MSG_PREVOTE_REQ, 2, 6), .msg.flags = PF_HAS_POSITION,
+	  .msg.position = 400 }, T0 + 300,
+	ROLE_STANDBY, 5, 1, 0, 0, 0, NO_HELLO,
+	{ { SEND(2, MSG_PREVOTE_REPLY, 5), .flags = PF_GRANTED } },
+	NULL,
+}, {
+	"sync mode: primary persists a sync set before the heartbeat with it",
+	sync_primary_a_peer_out, { .type = EV_TICK }, T0 + HB_MS,
+	ROLE_PRIMARY, 5, 1, T0 + LIVE, 0, 0, T0 + 2 * HB_MS,
+	{ ACT(ACT_PERSIST, WHY_NONE), HB(2, 5, BIT(1)), HB(W, 5, BIT(1)) },
+	extra_synced_a,
+}, {
+	"sync mode: standby records a new sync set durably before acking",
+	sync_standby_b,
+	{ RECV(MSG_HEARTBEAT, 1, 5), .msg.send_ms = T0 + 19,
+	  .msg.sync_set = BIT(1) }, T0 + 20,
+	ROLE_STANDBY, 5, 1, 0, 1, T0 + 20 + PROMISE, T0 + 20 + PROMISE,
+	{ ACT(ACT_PERSIST, WHY_NONE),
+	  { SEND(1, MSG_ACK, 5), .flags = PF_GRANTED,
+	    .hb_send_ms = T0 + 19 } },
+	extra_synced_a,
 }, {
 	"agent refuses candidate behind its own position",
 	standby_a_pos500,
