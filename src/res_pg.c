@@ -27,7 +27,14 @@
  *                data_dir is cloned from P with pg_basebackup.  A failed
  *                pg_rewind is an event and a status, and is not retried
  *                until the agent restarts or P changes (not a loop).
- *   demote(none) a running primary stops taking writes (as quiesce).
+ *   demote(none) a running primary stops taking writes (as quiesce).  A
+ *                stopped server is started, so that its position is
+ *                known again (a restarted old primary may hold the only
+ *                copy of writes acked alone, and must be able to win):
+ *                a standby as it was, a primary (crashed or shut down)
+ *                with default_transaction_read_only = on written into
+ *                postgresql.auto.conf first.  An empty data_dir waits
+ *                for a primary to clone from.
  *   fence        pg_ctl stop -m fast, then -m immediate.
  *   quiesce      ALTER SYSTEM SET default_transaction_read_only = on,
  *                reload, pg_terminate_backend() of every client
@@ -77,6 +84,7 @@ static const char *const step_name[] = {
 	[PS_REWIND] = "pg_rewind",
 	[PS_BASEBACKUP] = "pg_basebackup",
 	[PS_SIGNAL] = "touch standby.signal",
+	[PS_ROCONF] = "default_transaction_read_only = on (auto.conf)",
 	[PS_FOLLOW] = "ALTER SYSTEM SET primary_conninfo",
 	[PS_SLOTNAME] = "ALTER SYSTEM SET primary_slot_name",
 	[PS_RCVTIMEOUT] = "ALTER SYSTEM SET wal_receiver_timeout",
@@ -179,6 +187,13 @@ static void op_end(struct pgd *d, int rc, const char *msg)
 	case PGO_REPAIR:
 		if (rc && d->rewind_err[0])
 			; /* rewind_failed() said it: not retried */
+		else if (!d->primary_id && rc &&
+			 strcmp(msg, d->repair_err) != 0)
+			res_event(d->r, "server down with no primary to "
+				  "follow; starting it failed, retrying: %s",
+				  msg);
+		else if (!d->primary_id && !rc)
+			res_event(d->r, "%s", msg ? msg : "server started");
 		else if (rc && strcmp(msg, d->repair_err) != 0)
 			res_event(d->r, "not yet a standby of %s, retrying: %s",
 				  pg_node_name(d, d->primary_id), msg);
@@ -209,6 +224,12 @@ static void end_note(struct pgd *d)
 		snprintf(note, sizeof(note), "postgresql %s: standby of %s "
 			 "(%s:%u)", name, pg_node_name(d, d->primary_id),
 			 node_host(d, d->primary_id), d->c->port);
+	else if ((d->op == PGO_DEMOTE || d->op == PGO_REPAIR) &&
+		 d->stopped)
+		snprintf(note, sizeof(note), "postgresql %s: the server was "
+			 "down with no primary to follow: started again (%s)",
+			 name, d->was_standby ? "a standby" :
+			 "writes refused");
 	else if (d->op == PGO_DEMOTE && d->read_only)
 		snprintf(note, sizeof(note), "postgresql %s: writes refused, "
 			 "no primary to follow", name);
@@ -475,8 +496,12 @@ static void after_control(struct pgd *d, const char *out)
 		PS_NOSIGNAL, PS_RECOVER, PS_SRC_CHECKPOINT, PS_DRYRUN
 	};
 	static const enum pg_step clean[] = { PS_SRC_CHECKPOINT, PS_DRYRUN };
+	/* No primary known: started where it stands (see demote(none)). */
+	static const enum pg_step start_alone[] = { PS_START };
+	static const enum pg_step start_ro[] = { PS_ROCONF, PS_START };
 	const char *st = strstr(out, "Database cluster state:");
 	char state[64] = "";
+	bool was_standby;
 
 	if (st) {
 		st += strlen("Database cluster state:");
@@ -484,8 +509,14 @@ static void after_control(struct pgd *d, const char *out)
 		snprintf(state, sizeof(state), "%.*s", (int)strcspn(st, "\n"),
 			 st);
 	}
-	if (!strcmp(state, "shut down in recovery") ||
-	    !strcmp(state, "in archive recovery"))
+	was_standby = !strcmp(state, "shut down in recovery") ||
+		      !strcmp(state, "in archive recovery");
+	d->was_standby = was_standby;
+	if (!d->primary_id && was_standby)
+		set_rest(d, start_alone, N(start_alone));
+	else if (!d->primary_id)
+		set_rest(d, start_ro, N(start_ro));
+	else if (was_standby)
 		set_rest(d, start_standby, N(start_standby));
 	else if (!strcmp(state, "shut down"))
 		set_rest(d, clean, N(clean));
@@ -514,6 +545,42 @@ static int after_dryrun(struct pgd *d, const char *out)
 		return 0;
 	}
 	return -1;
+}
+
+/* Did pg_rewind fail only because it could not talk to the source (it
+ * stopped, restarted, was fenced)?  A dry run never writes, so any lost
+ * connection may be retried; the real run only if it failed to connect
+ * at all (it connects once, before it touches the data directory). */
+static bool rewind_unreachable(const char *out, bool dry_run)
+{
+	static const char *const lost[] = {
+		"server closed the connection unexpectedly",
+		"terminating connection due to administrator command",
+		"the database system is shutting down",
+		"the database system is starting up",
+		"no connection to the server",
+	};
+
+	if (strstr(out, "pg_rewind: error: connection to server"))
+		return true;
+	if (!dry_run)
+		return false;
+	for (size_t i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
+		if (strstr(out, lost[i]))
+			return true;
+	return false;
+}
+
+/* A rewind that could not reach the primary: an event, and the demote
+ * fails without rewind_err, so maybe_repair() tries again. */
+static void rewind_retry(struct pgd *d, const char *what, const char *line)
+{
+	char msg[HP_ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "%.160s: %s could not reach %s (%.200s); "
+		 "nothing rewritten, tried again", d->where, what,
+		 pg_node_name(d, d->primary_id), line);
+	op_end(d, -1, msg);
 }
 
 static void rewind_failed(struct pgd *d, const char *what, const char *line)
@@ -552,12 +619,17 @@ static void child_done(struct res *r, int status, const char *out)
 			insert_next(d, PS_PROBE);
 		else if (d->op == PGO_PROMOTE)
 			insert_next(d, PS_STATUS), insert_next(d, PS_START);
-		else if ((d->op == PGO_DEMOTE || d->op == PGO_REPAIR) &&
-			 d->primary_id)
+		else if (d->op == PGO_DEMOTE || d->op == PGO_REPAIR)
 			insert_next(d, PS_CONTROL);
 		next_step(d);
 		return;
 	case PS_CONTROL:
+		if (status != 0 && !has_data(d) && !d->primary_id) {
+			op_end(d, 0, "postgresql: data_dir has no cluster "
+			       "yet; cloned from the primary once there is "
+			       "one");
+			return;
+		}
 		if (status != 0 && !has_data(d)) {
 			static const enum pg_step clone[] = {
 				PS_BASEBACKUP, PS_SIGNAL, PS_START, PS_FOLLOW,
@@ -589,6 +661,10 @@ static void child_done(struct res *r, int status, const char *out)
 		next_step(d);
 		return;
 	case PS_DRYRUN:
+		if (status != 0 && rewind_unreachable(out, true)) {
+			rewind_retry(d, "pg_rewind --dry-run", line);
+			return;
+		}
 		if (status != 0 || after_dryrun(d, out)) {
 			rewind_failed(d, "pg_rewind --dry-run", line);
 			return;
@@ -596,6 +672,10 @@ static void child_done(struct res *r, int status, const char *out)
 		next_step(d);
 		return;
 	case PS_REWIND:
+		if (status != 0 && rewind_unreachable(out, false)) {
+			rewind_retry(d, "pg_rewind", line);
+			return;
+		}
 		if (status != 0) {
 			rewind_failed(d, "pg_rewind", line);
 			return;
@@ -735,6 +815,13 @@ static int step_argv(struct pgd *d, enum pg_step s, char *argv[],
 		argv[n++] = "touch \"$1/standby.signal\" && printf '%s\\n' "
 			    "\"$HP_STANDBY_CONF\" >>\"$1/postgresql.auto.conf\"";
 		argv[n++] = "signal", argv[n++] = (char *)c->data_dir;
+		*ms = c->timeout_ms + 1000;
+		break;
+	case PS_ROCONF:
+		argv[n++] = "/bin/sh", argv[n++] = "-c";
+		argv[n++] = "printf 'default_transaction_read_only = on\\n' "
+			    ">>\"$1/postgresql.auto.conf\"";
+		argv[n++] = "roconf", argv[n++] = (char *)c->data_dir;
 		*ms = c->timeout_ms + 1000;
 		break;
 	case PS_RECOVER:
@@ -877,7 +964,7 @@ static bool is_child_step(enum pg_step s)
 	case PS_STATUS: case PS_CONTROL: case PS_START: case PS_STOP:
 	case PS_STOP_NOW: case PS_NOSIGNAL: case PS_RECOVER:
 	case PS_SRC_CHECKPOINT: case PS_DRYRUN: case PS_KEEP: case PS_REWIND:
-	case PS_BASEBACKUP: case PS_SIGNAL:
+	case PS_BASEBACKUP: case PS_SIGNAL: case PS_ROCONF:
 		return true;
 	default:
 		return false;
@@ -945,6 +1032,7 @@ static void pg_promote(struct res *r, unsigned token)
 	static const enum pg_step plan[] = { PS_PROBE };
 
 	d->expect = PGE_PRIMARY;
+	d->primary_id = 0; /* followed no more */
 	d->rewind_err[0] = '\0';
 	op_start(d, PGO_PROMOTE, token, plan, N(plan));
 }
@@ -974,6 +1062,10 @@ static void pg_fence(struct res *r)
 	static const enum pg_step plan[] = { PS_STOP };
 
 	d->expect = PGE_ANY;
+	d->primary_id = 0; /* whoever is primary now, it is not known */
+	/* Started again (maybe_repair) only if no primary shows up to
+	 * follow by then. */
+	d->repair_at_ms = mono_ms() + PG_REPAIR_MS;
 	op_start(d, PGO_FENCE, 0, plan, N(plan));
 }
 
@@ -1132,12 +1224,17 @@ static void maybe_probe(struct pgd *d)
 		probe_reply(&d->probe, NULL, err);
 }
 
+/* A standby that does not follow its primary is demoted again; a
+ * server that is down with no primary known (fenced, crashed) is started
+ * again as demote(none) starts it, so that its position is known. */
 static void maybe_repair(struct pgd *d)
 {
 	uint64_t now = mono_ms();
 	static const enum pg_step plan[] = { PS_STATUS };
+	const struct res_state *s = &d->r->state;
+	bool down_alone = d->expect == PGE_ANY && !s->has_position;
 
-	if (d->expect != PGE_STANDBY || d->r->state.healthy ||
+	if ((d->expect != PGE_STANDBY && !down_alone) || s->healthy ||
 	    d->op != PGO_NONE || d->mon_gen != d->gen ||
 	    now < d->repair_at_ms || d->rewind_err[0])
 		return;

@@ -90,6 +90,9 @@ enum pg_step {
 	PS_REWIND,	/* pg_rewind */
 	PS_BASEBACKUP,	/* empty data_dir: pg_basebackup from the primary */
 	PS_SIGNAL,	/* create standby.signal */
+	PS_ROCONF,	/* default_transaction_read_only = on in
+			 * postgresql.auto.conf (a stopped primary started
+			 * with no primary known) */
 	PS_FOLLOW,	/* ALTER SYSTEM SET primary_conninfo */
 	PS_SLOTNAME,	/* ALTER SYSTEM SET primary_slot_name */
 	PS_RCVTIMEOUT,	/* ALTER SYSTEM SET wal_receiver_timeout */
@@ -137,6 +140,7 @@ struct pgd {
 				      * automatic tries (not a loop) */
 	char conf_err[HP_ERR_MAX];   /* misconfiguration last reported */
 	bool read_only;		/* we made the primary refuse writes */
+	bool was_standby;	/* pg_controldata: stopped in recovery */
 	bool require_sync;	/* sync mode: synchronous_standby_names set */
 
 	/* the action in progress */
