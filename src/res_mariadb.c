@@ -36,7 +36,12 @@
  *                acknowledgement return success to their clients
  *                (acknowledged, yet never on the standby); a killed
  *                server rolls them back in crash recovery when it is
- *                started again as a replica (MDEV-21117).
+ *                started again as a replica (MDEV-21117) -- unless it
+ *                acknowledged commits without a standby (sync relaxed,
+ *                or async): then recovery commits them (alone_mark).
+ *                With no primary to follow, a killed server is started
+ *                again read-only after MD_REPAIR_MS (maybe_repair), so
+ *                that its position is known and it can win again.
  *   quiesce      read_only = 1 (waits for the commits in flight, which
  *                the standby acknowledges in sync mode), then the
  *                client connections are killed.  unquiesce: read_only
@@ -62,6 +67,7 @@
 #include <time.h>
 
 #include "res_mariadb_int.h"
+#include "statefile.h"
 
 static const char *const step_name[] = {
 	[MS_END] = "",
@@ -80,6 +86,7 @@ static const char *const step_name[] = {
 	[MS_STOP_SQL] = "STOP SLAVE SQL_THREAD",
 	[MS_IO_CHECK] = "SHOW SLAVE STATUS",
 	[MS_APPLY] = "MASTER_GTID_WAIT()",
+	[MS_APPLIED] = "SHOW SLAVE STATUS (relay log applied?)",
 	[MS_STOP_SLAVE] = "STOP SLAVE",
 	[MS_RESET_SLAVE] = "RESET SLAVE ALL",
 	[MS_GUARD] = "semi-sync settings",
@@ -107,6 +114,8 @@ static const enum md_step follow[] = {
 
 static void run_step(struct mdd *d);
 static void wait_tick(uv_timer_t *t);
+
+static void hold_back(struct mdd *d, bool on);
 
 static const char *node_name(const struct mdd *d, uint8_t id)
 {
@@ -165,6 +174,9 @@ static void op_end(struct mdd *d, int rc, const char *msg)
 	d->op = MDO_NONE;
 	d->gen++;
 	uv_timer_stop(&d->wait);
+	/* Following a primary brings back what recovery rolled back. */
+	if (!rc && (op == MDO_DEMOTE || op == MDO_REPAIR) && d->primary_id)
+		hold_back(d, false);
 	if (op == MDO_PROMOTE && d->reported) {
 		/* The core was told already; the tail's failure is news. */
 		if (rc)
@@ -186,6 +198,15 @@ static void op_end(struct mdd *d, int rc, const char *msg)
 	case MDO_REPAIR:
 		if (rc && d->errant_err[0])
 			; /* errant_found() said it: not retried */
+		else if (!d->primary_id && rc &&
+			 strcmp(msg, d->repair_err) != 0)
+			res_event(d->r, "server down with no primary to "
+				  "follow; starting it failed, retrying: %s",
+				  msg);
+		else if (!d->primary_id && !rc)
+			res_event(d->r, "mariadb %s: the server was down with "
+				  "no primary to follow: started again "
+				  "read-only", d->r->cr->name);
 		else if (rc && strcmp(msg, d->repair_err) != 0)
 			res_event(d->r, "not yet a standby of %s, retrying: %s",
 				  node_name(d, d->primary_id), msg);
@@ -284,15 +305,141 @@ static const char *at(MYSQL_ROW row, unsigned n, unsigned i)
 	return row && i < n && row[i] ? row[i] : "";
 }
 
+/* ---- commits acknowledged without a standby ------------------------- */
+
+/*
+ * A marker file in state_dir says that this server may hold commits
+ * acknowledged to clients while semi-sync was off (sync relaxed after the
+ * witness recorded the standby out of sync).  Such a commit may still be
+ * only prepared in InnoDB after a crash (its commit record not flushed
+ * yet, the binlog being the coordinator): crash recovery as a semi-sync
+ * replica would roll it back and truncate the binlog (MDEV-21117), losing
+ * an acknowledged write.  So a start with the marker (or in async mode)
+ * recovers normally, committing what the binlog holds, and the marker is
+ * removed once that start answered.  It is created, durably, before
+ * semi-sync is turned off, and removed after semi-sync is on again and
+ * FLUSH ENGINE LOGS made every earlier commit durable as committed; a
+ * server that cannot create it keeps semi-sync on.
+ */
+static const char ACKED_ALONE[] = "acked-alone";
+static const char ROLLED_BACK[] = "rolled-back";
+
+static void marker_path(const struct mdd *d, const char *what, char *buf,
+			size_t size)
+{
+	snprintf(buf, size, "%s/%s.%s.%s", d->r->conf->state_dir,
+		 node_name(d, d->r->self_id), d->r->cr->name, what);
+}
+
+static bool marked(const struct mdd *d, const char *what)
+{
+	char path[CONF_PATH_MAX + 2 * CONF_NAME_MAX + 32];
+	struct stat st;
+
+	marker_path(d, what, path, sizeof(path));
+	return stat(path, &st) == 0;
+}
+
+static int mark(struct mdd *d, const char *what, bool present)
+{
+	char path[CONF_PATH_MAX + 2 * CONF_NAME_MAX + 32];
+	struct hp_err err;
+
+	marker_path(d, what, path, sizeof(path));
+	if (statefile_marker(path, present, &err) == 0)
+		return 0;
+	res_event(d->r, "%s: %s", d->where, err.msg);
+	return -1;
+}
+
+static bool alone_marked(const struct mdd *d)
+{
+	return marked(d, ACKED_ALONE);
+}
+
+static int alone_mark(struct mdd *d, bool present)
+{
+	return mark(d, ACKED_ALONE, present);
+}
+
+/*
+ * The other side of that rollback: a primary's commit waits for the
+ * standby's acknowledgement, but the client may get its answer before
+ * InnoDB's commit record is on disk.  A truncating recovery of this
+ * server's own transactions may thus remove one that a client saw
+ * committed and that only the standby holds.  Such a server is held
+ * back (unhealthy: it cannot be elected) until it has followed a
+ * primary, which brings those transactions back; the hold is a marker
+ * file too, so an agent restart keeps it.  hapair promote --force
+ * overrides it.
+ */
+static void hold_back(struct mdd *d, bool on)
+{
+	if (d->held == on)
+		return;
+	if (mark(d, ROLLED_BACK, on) && on)
+		res_event(d->r, "%s: the hold is kept in memory only", d->where);
+	d->held = on;
+}
+
+/* After MS_PROBE: did the start's crash recovery remove transactions
+ * this server wrote itself (its server_id in the GTID)? */
+static void check_rollback(struct mdd *d)
+{
+	unsigned long dom, sid, seq;
+
+	if (!d->rolled_back[0])
+		return;
+	if (sscanf(d->rolled_back, "%lu-%lu-%lu", &dom, &sid, &seq) == 3 &&
+	    sid == d->server_id) {
+		res_event(d->r, "%s: crash recovery rolled back this server's "
+			  "own transactions from GTID %s on (the standby may "
+			  "hold them, acknowledged to clients): not eligible "
+			  "as primary until it has followed one (hapair "
+			  "promote --force overrides)", d->where,
+			  d->rolled_back);
+		hold_back(d, true);
+	}
+	d->rolled_back[0] = '\0';
+}
+
+/* md_script start's last line: the GTID recovery removed from on. */
+static void rolled_back(struct mdd *d, const char *out)
+{
+	static const char key[] = "remove transactions starting from GTID ";
+	const char *p = strstr(out, key);
+
+	d->rolled_back[0] = '\0';
+	if (p)
+		snprintf(d->rolled_back, sizeof(d->rolled_back), "%.*s",
+			 (int)strspn(p + strlen(key), "0123456789-"),
+			 p + strlen(key));
+}
+
+/* Crash recovery may roll back prepared transactions (none was
+ * acknowledged): sync mode without the marker. */
+static bool may_truncate(const struct mdd *d)
+{
+	return d->c->replication == REPL_SYNC && !alone_marked(d);
+}
+
 /* ---- SQL steps -------------------------------------------------------- */
 
 static const char probe_sql[] =
 	"SELECT @@read_only, @@log_bin, @@server_id, @@gtid_binlog_state, "
 	"@@rpl_semi_sync_slave_enabled, @@log_bin_index";
 
-static void guard_sql(const struct mdd *d, char *sql, size_t size)
+static void guard_sql(struct mdd *d, char *sql, size_t size)
 {
-	if (d->c->replication == REPL_SYNC && d->require_sync)
+	bool on = d->c->replication == REPL_SYNC && d->require_sync;
+
+	if (d->c->replication == REPL_SYNC && !on && alone_mark(d, true)) {
+		res_event(d->r, "%s: semi-sync stays on (commits wait for a "
+			  "standby): the record of commits acknowledged "
+			  "without one could not be written", d->where);
+		on = true;
+	}
+	if (on)
 		snprintf(sql, size, "SET GLOBAL "
 			 "rpl_semi_sync_master_wait_point = AFTER_SYNC, GLOBAL "
 			 "rpl_semi_sync_master_wait_no_slave = ON, GLOBAL "
@@ -329,6 +476,7 @@ static void step_sql(struct mdd *d, enum md_step s, char *sql, size_t size)
 	case MS_SLAVE:
 	case MS_IO_POS:
 	case MS_IO_CHECK:
+	case MS_APPLIED:
 		snprintf(sql, size, "SHOW SLAVE STATUS");
 		return;
 	case MS_KILL_TIMEOUT:
@@ -349,8 +497,7 @@ static void step_sql(struct mdd *d, enum md_step s, char *sql, size_t size)
 			snprintf(sql, size, "SELECT 0");
 		else
 			snprintf(sql, size, "SELECT MASTER_GTID_WAIT('%.400s', "
-				 "%u)", d->io_pos,
-				 d->c->action_timeout_ms / 1000);
+				 "1)", d->io_pos);
 		return;
 	case MS_STOP_SLAVE:
 		snprintf(sql, size, "STOP SLAVE");
@@ -491,6 +638,41 @@ static int after_io_pos(struct mdd *d, MYSQL_RES *res)
 	return 0;
 }
 
+/* MS_APPLIED, after MASTER_GTID_WAIT timed out (1 s): Gtid_IO_Pos
+ * names what the IO thread received, but a server restarted since (a
+ * crashed primary whose replication settings outlived its promotion)
+ * may no longer hold those events in a relay log.  What counts is that
+ * the SQL thread applied every event there is: then go on.  Otherwise
+ * wait again, up to action_timeout from the start of the promote. */
+static int after_applied(struct mdd *d, MYSQL_RES *res)
+{
+	MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+	const char *state = col(res, row, "Slave_SQL_Running_State");
+	const char *err = col(res, row, "Last_SQL_Error");
+
+	if (strcmp(col(res, row, "Slave_IO_Running"), "Yes") != 0 &&
+	    strstr(state, "read all relay log")) {
+		res_event(d->r, "%s: the relay log is applied (Gtid_IO_Pos %s "
+			  "was not reached: those events are not in it any "
+			  "more)", d->where, d->io_pos);
+		return 0;
+	}
+	if (err[0] || strcmp(col(res, row, "Slave_SQL_Running"), "Yes")) {
+		step_fail(d, "the relay log cannot be applied before the "
+			  "promotion (SQL thread stopped%s%s); fix it, then "
+			  "START SLAVE SQL_THREAD", err[0] ? ": " : "", err);
+		return -1;
+	}
+	if (mono_ms() >= d->deadline_ms) {
+		step_fail(d, "the relay log was not applied up to %s within "
+			  "%u s (MASTER_GTID_WAIT)", d->io_pos,
+			  d->c->action_timeout_ms / 1000);
+		return -1;
+	}
+	d->pi -= 2; /* next: the MS_APPLY before this step, again */
+	return 0;
+}
+
 /* SHOW SLAVE STATUS after STOP SLAVE SQL_THREAD: did anything arrive
  * since MS_IO_POS? */
 static void after_io_check(struct mdd *d, MYSQL_RES *res)
@@ -532,6 +714,7 @@ static int after_probe(struct mdd *d, MYSQL_RES *res)
 	writable = !strcmp(at(row, n, 0), "0");
 	d->log_bin = !strcmp(at(row, n, 1), "1");
 	d->server_id = strtoul(at(row, n, 2), NULL, 10);
+	check_rollback(d);
 	snprintf(d->local_state, sizeof(d->local_state), "%s", at(row, n, 3));
 	d->semi_slave_on = !strcmp(at(row, n, 4), "1");
 	snprintf(d->bin_index, sizeof(d->bin_index), "%s", at(row, n, 5));
@@ -727,15 +910,20 @@ static void step_reply(struct mdc *c, MYSQL_RES *res, const char *err)
 		break;
 	case MS_APPLY: {
 		MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+		bool done = row && row[0] && !strcmp(row[0], "0");
 
-		if (!row || !row[0] || strcmp(row[0], "0") != 0) {
-			step_fail(d, "the relay log was not applied up to %s "
-				  "within %u s (MASTER_GTID_WAIT)", d->io_pos,
-				  d->c->action_timeout_ms / 1000);
-			return;
-		}
+		/* Not yet: look (MS_APPLIED, once in the plan, comes back
+		 * here to wait again). */
+		if (!done && d->plan[d->pi + 1] != MS_APPLIED)
+			insert_next(d, MS_APPLIED);
+		else if (done && d->plan[d->pi + 1] == MS_APPLIED)
+			d->pi++;
 		break;
 	}
+	case MS_APPLIED:
+		if (after_applied(d, res))
+			return;
+		break;
 	case MS_KICK_LIST:
 		after_kick_list(d, res);
 		break;
@@ -819,6 +1007,11 @@ static void child_done(struct res *r, int status, const char *out)
 				  "failed");
 			return;
 		}
+		/* Recovered without rollback: what it acknowledged alone is
+		 * committed now. */
+		if (!d->truncating && d->c->replication == REPL_SYNC)
+			alone_mark(d, false);
+		rolled_back(d, out);
 		d->started = true;
 		d->deadline_ms = mono_ms() + d->c->action_timeout_ms;
 		next_step(d);
@@ -829,14 +1022,16 @@ static void child_done(struct res *r, int status, const char *out)
 	}
 }
 
-static char **child_env(const char *pw, char pwbuf[], size_t size,
-			char *env[6])
+static char **child_env(const char *pw, bool keep, char pwbuf[],
+			size_t size, char *env[6])
 {
 	int n = 0;
 
 	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	env[n++] = "LC_ALL=C";
 	env[n++] = "HOME=/";
+	if (keep)
+		env[n++] = "HP_RECOVER=keep";
 	if (pw && pw[0]) {
 		snprintf(pwbuf, size, "HP_PW=%s", pw);
 		env[n++] = pwbuf;
@@ -883,6 +1078,7 @@ static void run_child(struct mdd *d, enum md_step s)
 	switch (s) {
 	case MS_START:
 		md_script_argv(d->c, "start", NULL, argv, bufs);
+		d->truncating = may_truncate(d);
 		break;
 	case MS_CLONE:
 		md_script_argv(d->c, "clone", node_host(d, d->primary_id),
@@ -910,7 +1106,8 @@ static void run_child(struct mdd *d, enum md_step s)
 	/* The agent's own user: the scripts switch to os_user themselves
 	 * where the server needs it. */
 	rc = res_child_run(d->r, &d->x, d->where, step_name[s], argv,
-			   child_env(pw, pwbuf, sizeof(pwbuf), env), false, 0,
+			   child_env(pw, s == MS_START && !d->truncating,
+				     pwbuf, sizeof(pwbuf), env), false, 0,
 			   0, ms, child_done, err, sizeof(err));
 	memset(pwbuf, 0, sizeof(pwbuf));
 	if (rc)
@@ -1091,6 +1288,9 @@ static void md_promote(struct res *r, unsigned token)
 	static const enum md_step plan[] = { MS_ALIVE };
 
 	d->expect = MDE_PRIMARY;
+	d->primary_id = 0; /* followed no more */
+	hold_back(d, false); /* elected anyway: forced, or nothing to lose */
+	d->deadline_ms = mono_ms() + d->c->action_timeout_ms; /* MS_APPLY */
 	d->errant_err[0] = '\0';
 	d->handed_over = false;
 	op_start(d, MDO_PROMOTE, token, plan, N(plan));
@@ -1122,6 +1322,10 @@ static void md_fence(struct res *r)
 	static const enum md_step plan[] = { MS_KILL, MS_DEAD };
 
 	d->expect = MDE_ANY;
+	d->primary_id = 0; /* whoever is primary now, it is not known */
+	/* Started again read-only (maybe_repair) only if no primary shows
+	 * up to follow by then. */
+	d->repair_at_ms = mono_ms() + MD_REPAIR_MS;
 	op_start(d, MDO_FENCE, 0, plan, N(plan));
 }
 
@@ -1154,12 +1358,38 @@ static void md_handed_over(struct res *r)
 
 /* ---- sync-mode write guard ------------------------------------------ */
 
+static void flush_reply(struct mdc *c, MYSQL_RES *res, const char *err)
+{
+	struct mdd *d = c->d;
+
+	(void)res;
+	if (err) {
+		res_event(d->r, "%s: FLUSH ENGINE LOGS failed (%s): the "
+			  "record of commits acknowledged without a standby "
+			  "stays", d->where, err);
+		return;
+	}
+	if (d->require_sync && d->expect == MDE_PRIMARY)
+		alone_mark(d, false);
+}
+
 static void sync_reply(struct mdc *c, MYSQL_RES *res, const char *err)
 {
+	struct mdd *d = c->d;
+	char e[HP_ERR_MAX];
+
 	(void)res;
-	if (err)
-		res_event(c->d->r, "sync-mode write guard not changed: %s",
-			  err);
+	if (err) {
+		res_event(d->r, "sync-mode write guard not changed: %s", err);
+		return;
+	}
+	/* Semi-sync is on again: once the commits acknowledged alone are
+	 * durable as committed, crash recovery may roll back what is only
+	 * prepared (no client saw it). */
+	if (d->require_sync && alone_marked(d) &&
+	    mdc_query(&d->sync, "FLUSH ENGINE LOGS", flush_reply, true, e,
+		      sizeof(e)))
+		res_event(d->r, "%s: FLUSH ENGINE LOGS: %s", d->where, e);
 }
 
 static void md_set_sync(struct res *r, bool require)
@@ -1214,6 +1444,9 @@ static void repl_error(struct mdd *d, const char *err)
 	snprintf(d->repl_err_said, sizeof(d->repl_err_said), "%s", err);
 }
 
+/* A replica that does not follow its primary is demoted again; a
+ * server that is down with no primary known (fenced, crashed) is started
+ * read-only as demote(none) starts it, so that its position is known. */
 static void maybe_repair(struct mdd *d)
 {
 	static const enum md_step plan[] = { MS_ALIVE };
@@ -1222,10 +1455,13 @@ static void maybe_repair(struct mdd *d)
 	bool stopped = s->has_replica_threads &&
 		       ((!d->io_yes && !d->io_connecting) || !d->sql_yes) &&
 		       !d->sql_err[0];
+	bool down_alone = d->expect == MDE_ANY && !s->healthy &&
+			  !s->has_position;
 
 	if (d->errant_err[0] && !has_database(d))
 		d->errant_err[0] = '\0'; /* moved aside: clone it */
-	if (d->expect != MDE_STANDBY || (s->healthy && !stopped) ||
+	if ((d->expect != MDE_STANDBY && !down_alone) ||
+	    (s->healthy && !stopped) ||
 	    d->op != MDO_NONE || d->mon_gen != d->gen ||
 	    now < d->repair_at_ms || d->errant_err[0])
 		return;
@@ -1344,7 +1580,7 @@ static void parse_monitor(struct mdd *d, MYSQL_RES *res)
 	case MDE_ANY:
 		break;
 	}
-	s->healthy = !mismatch && !d->errant_err[0];
+	s->healthy = !mismatch && !d->errant_err[0] && !d->held;
 	of = host_node(d, d->master_host);
 	if (d->behind >= 0)
 		snprintf(behind, sizeof(behind), "%" PRId64 " s", d->behind);
@@ -1352,6 +1588,11 @@ static void parse_monitor(struct mdd *d, MYSQL_RES *res)
 		snprintf(behind, sizeof(behind), "unknown");
 	if (d->errant_err[0]) {
 		res_detail(d->r, "%s", d->errant_err);
+	} else if (d->held) {
+		res_detail(d->r, "mariadb %s: crash recovery rolled back this "
+			   "server's own transactions: not eligible as primary "
+			   "until it has followed one (hapair promote --force "
+			   "overrides)", d->r->cr->name);
 	} else if (!replica) {
 		res_detail(d->r, "mariadb %s: primary, %s, gtid %s, semi-sync %s "
 			   "(%s replica(s))%s%s", d->r->cr->name,
@@ -1470,6 +1711,7 @@ static int md_open(struct res *r, struct hp_err *err)
 	d->require_sync = true; /* until the witness recorded otherwise */
 	d->behind = -1;
 	r->priv = d;
+	d->held = marked(d, ROLLED_BACK);
 	r->timeout_ms = c->action_timeout_ms + c->timeout_ms;
 	r->monitor_ms = c->monitor_interval_ms;
 	r->state.healthy = false;

@@ -498,9 +498,12 @@ int md_fence_sync(const struct conf *conf, const struct conf_resource *cr,
  *   start: start mariadbd in the background, read-only and as a
  *          replica (--init-rpl-role=SLAVE with semi-sync slave on:
  *          crash recovery then truncates binlog transactions no
- *          standby acknowledged, MDEV-21117), and wait until it
- *          answers ping on its socket; if it exits, say why from the
- *          tail of its error log.
+ *          standby acknowledged, MDEV-21117; not with HP_RECOVER=keep
+ *          in the environment: then it commits them, see alone_mark
+ *          in res_mariadb.c), and wait until it answers ping on its
+ *          socket; then print the error log's line on the binlog
+ *          transactions that recovery removed, if any.  If it exits,
+ *          say why from the tail of its error log.
  *   clone: datadir must hold no database (no mysql/): mariadb-install-db,
  *          start as above, then mariadb-dump from the primary
  *          (--master-data=1 --gtid: it sets gtid_slave_pos) into the
@@ -517,13 +520,15 @@ const char md_script[] =
 	"start() {\n"
 	"  set -- \"$(defaults)\" --datadir=\"$dd\" --socket=\"$sock\" "
 	"--port=\"$port\" --pid-file=\"$dd/hapair-mariadbd.pid\" "
-	"--log-error=\"$log\" --read-only=ON --skip-slave-start "
+	"--log-error=\"$log\" --read-only=ON --skip-slave-start\n"
+	"  [ \"${HP_RECOVER:-}\" = keep ] || set -- \"$@\" "
 	"--init-rpl-role=SLAVE --rpl-semi-sync-slave-enabled=ON\n"
 	"  [ $root = 1 ] && set -- \"$@\" --user=\"$osu\"\n"
 	"  for dir in \"${log%/*}\" \"${sock%/*}\"; do\n"
 	"    if [ ! -d \"$dir\" ]; then mkdir -p \"$dir\" && "
 	"{ [ $root = 0 ] || chown \"$osu\" \"$dir\"; }; fi\n"
 	"  done\n"
+	"  sz=$(stat -c %s \"$log\" 2>/dev/null || echo 0)\n"
 	"  \"$bin\" \"$@\" </dev/null >/dev/null 2>&1 &\n"
 	"  pid=$!; n=0\n"
 	"  while [ $n -lt $((secs * 10)) ]; do\n"
@@ -532,7 +537,10 @@ const char md_script[] =
 	"      tail -n 5 \"$log\" 2>/dev/null; return 1\n"
 	"    fi\n"
 	"    mariadb-admin --no-defaults --protocol=socket -S \"$sock\" "
-	"--connect-timeout=1 ping >/dev/null 2>&1 && return 0\n"
+	"--connect-timeout=1 ping >/dev/null 2>&1 && {\n"
+	"      tail -c +$((sz + 1)) \"$log\" 2>/dev/null | grep -o "
+	"'remove transactions starting from GTID [0-9]*-[0-9]*-[0-9]*' "
+	"| tail -n 1; return 0; }\n"
 	"    sleep 0.1; n=$((n + 1))\n"
 	"  done\n"
 	"  echo \"mariadbd did not answer on $sock within $secs s (see $log)\"\n"

@@ -91,7 +91,9 @@ enum md_step {
 	MS_START_SQL,	/* START SLAVE SQL_THREAD */
 	MS_STOP_SQL,	/* STOP SLAVE SQL_THREAD */
 	MS_IO_CHECK,	/* SHOW SLAVE STATUS: Gtid_IO_Pos unchanged? */
-	MS_APPLY,	/* SELECT MASTER_GTID_WAIT(io_pos, N) */
+	MS_APPLY,	/* SELECT MASTER_GTID_WAIT(io_pos, 1) */
+	MS_APPLIED,	/* SHOW SLAVE STATUS: after a MS_APPLY timeout,
+			 * has the SQL thread read all the relay log? */
 	MS_STOP_SLAVE,	/* STOP SLAVE */
 	MS_RESET_SLAVE,	/* RESET SLAVE ALL */
 	MS_GUARD,	/* semi-sync master settings (sync guard) */
@@ -144,6 +146,12 @@ struct mdd {
 	char repl_err_said[160];     /* replication error last reported */
 	bool read_only;		/* we made the primary refuse writes */
 	bool require_sync;	/* sync mode: semi-sync master required */
+	char rolled_back[64];	/* MS_START: recovery removed binlog
+				 * transactions from this GTID on */
+	bool held;		/* own transactions rolled back: not
+				 * eligible until it followed a primary */
+	bool truncating;	/* MS_START: crash recovery may roll back
+				 * (see alone_mark in res_mariadb.c) */
 	bool handed_over;	/* switchover: nothing to keep */
 	bool in_place;		/* this demote: read-only in place, the
 				 * standby has everything (handed over) */

@@ -175,6 +175,33 @@ out:
 	return rc;
 }
 
+int statefile_marker(const char *path, bool present, struct hp_err *err)
+{
+	int fd;
+
+	if (!present) {
+		if (unlink(path) && errno != ENOENT)
+			return hp_errf(err, "marker %s: remove: %s", path,
+				       strerror(errno));
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return hp_errf(err, "marker %s: create: %s", path,
+				       strerror(errno));
+		if (fsync(fd)) {
+			hp_errf(err, "marker %s: fsync: %s", path,
+				strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	if (fsync_dir(path))
+		return hp_errf(err, "marker %s: fsync directory: %s", path,
+			       strerror(errno));
+	return 0;
+}
+
 int statefile_mkdir(const char *dir, struct hp_err *err)
 {
 	char path[PATH_MAX];

@@ -34,6 +34,12 @@ int statefile_load(const char *path, struct statefile *out,
 int statefile_save(const char *path, const struct statefile *sf,
 		   struct hp_err *err);
 
+/* A durable marker file (its content does not matter): present = true
+ * creates path (fsync'ed, directory fsync'ed), false removes it (a
+ * missing file is fine; directory fsync'ed).  Returns 0 or -1 with *err
+ * set. */
+int statefile_marker(const char *path, bool present, struct hp_err *err);
+
 /* Create dir and its missing parents before writing under it (state_dir,
  * run_dir, a redis keep_dir): parents with mode 0755, dir itself 0700.
  * A directory that exists is fine.  Returns 0 or -1 with *err set. */
