@@ -174,6 +174,10 @@ static void op_end(struct mdd *d, int rc, const char *msg)
 	d->op = MDO_NONE;
 	d->gen++;
 	uv_timer_stop(&d->wait);
+	/* The action may have started the server: look now, not after
+	 * the monitor's back-off from when it was down. */
+	mdc_retry_now(&d->mon);
+	res_monitor_soon(d->r);
 	/* Following a primary brings back what recovery rolled back. */
 	if (!rc && (op == MDO_DEMOTE || op == MDO_REPAIR) && d->primary_id)
 		hold_back(d, false);
@@ -1673,8 +1677,12 @@ static void md_monitor(struct res *r)
 	if (mdc_query(&d->mon, "SHOW SLAVE STATUS", monitor_reply, false, err,
 		      sizeof(err))) {
 		if (!d->mon.m && d->mon.retry_at_ms > mono_ms() &&
-		    strstr(err, "waiting before"))
-			return; /* keep the last state, which says why */
+		    strstr(err, "waiting before")) {
+			/* Keep the last state, which says why; a repair
+			 * due does not wait for the back-off. */
+			maybe_repair(d);
+			return;
+		}
 		monitor_fail(d, err);
 	}
 }

@@ -103,6 +103,12 @@ void mdc_drop(struct mdc *c)
 	c->thread_id = 0;
 }
 
+void mdc_retry_now(struct mdc *c)
+{
+	c->retry_at_ms = 0;
+	c->backoff_ms = MD_BACKOFF_MIN_MS;
+}
+
 /* The connect (or the connection) failed: drop, back off, tell. */
 static void fail(struct mdc *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

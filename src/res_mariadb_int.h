@@ -200,6 +200,10 @@ int mdc_query(struct mdc *c, const char *sql, mdc_cb cb, bool retry,
 /* Drop c's connection (a query in flight is forgotten). */
 void mdc_drop(struct mdc *c);
 
+/* Forget c's back-off: its next query connects at once (an action has
+ * just started or changed the server). */
+void mdc_retry_now(struct mdc *c);
+
 /* Close c's handles through res_close_handle(). */
 void mdc_close(struct mdc *c);
 

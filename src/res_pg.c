@@ -173,6 +173,10 @@ static void op_end(struct pgd *d, int rc, const char *msg)
 
 	d->op = PGO_NONE;
 	d->gen++;
+	/* The action may have started the server: look now, not after
+	 * the monitor's back-off from when it was down. */
+	pgc_retry_now(&d->mon);
+	res_monitor_soon(d->r);
 	switch (op) {
 	case PGO_FENCE:
 		if (rc)
@@ -1366,8 +1370,12 @@ static void pg_monitor(struct res *r)
 	if (pgc_query(&d->mon, monitor_sql, monitor_reply, false, err,
 		      sizeof(err))) {
 		if (!d->mon.conn && d->mon.retry_at_ms > mono_ms() &&
-		    strstr(err, "waiting before"))
-			return; /* keep the last state, which says why */
+		    strstr(err, "waiting before")) {
+			/* Keep the last state, which says why; a repair
+			 * due does not wait for the back-off. */
+			maybe_repair(d);
+			return;
+		}
 		set_down(d, d->rewind_err[0] ? d->rewind_err : err);
 		maybe_repair(d);
 		res_monitor_done(r);

@@ -130,6 +130,12 @@ void pgc_drop(struct pgc *c)
 	c->res = NULL;
 }
 
+void pgc_retry_now(struct pgc *c)
+{
+	c->retry_at_ms = 0;
+	c->backoff_ms = PG_BACKOFF_MIN_MS;
+}
+
 /* The query (or connect) in flight failed: drop, back off, tell. */
 static void fail(struct pgc *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -174,6 +174,10 @@ int pgc_query(struct pgc *c, const char *sql, pgc_cb cb, bool retry,
 /* Drop c's connection (a query in flight is forgotten). */
 void pgc_drop(struct pgc *c);
 
+/* Forget c's back-off: its next query connects at once (an action has
+ * just started or changed the server). */
+void pgc_retry_now(struct pgc *c);
+
 /* Close c's handles through res_close_handle(). */
 void pgc_close(struct pgc *c);
 
