@@ -478,6 +478,35 @@ static void last_line(const char *out, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)(end - p), p);
 }
 
+/* A PostgreSQL tool's error: its last "error:" line with the tab-indented
+ * lines that continue it, joined; the last line if none says error. */
+static void error_line(const char *out, char *buf, size_t size)
+{
+	const char *e = NULL, *p;
+	size_t n = 0;
+
+	for (p = strstr(out, "error: "); p; p = strstr(p + 1, "error: "))
+		e = p;
+	if (!e) {
+		last_line(out, buf, size);
+		return;
+	}
+	while (e > out && e[-1] != '\n')
+		e--;
+	buf[0] = '\0';
+	for (p = e; *p && n + 1 < size; p++) {
+		if (*p == '\n' && p[1] != '\t')
+			break;
+		if (*p == '\n' || *p == '\t') {
+			if (n && buf[n - 1] != ' ')
+				buf[n++] = ' ';
+			continue;
+		}
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+}
+
 static bool stop_not_running(const char *out)
 {
 	return strstr(out, "Is server running?") ||
@@ -554,9 +583,15 @@ static int after_dryrun(struct pgd *d, const char *out)
 /* Did pg_rewind fail only because it could not talk to the source (it
  * stopped, restarted, was fenced)?  A dry run never writes, so any lost
  * connection may be retried; the real run only if it failed to connect
- * at all (it connects once, before it touches the data directory). */
+ * at all, or lost the source before its point of no return: with
+ * --progress it says "need to copy" just before it first writes to the
+ * target (pg_rewind.c, perform_rewind), then "... kB (N%) copied" at
+ * least once (so a kept tail that lost the first still shows one). */
 static bool rewind_unreachable(const char *out, bool dry_run)
 {
+	static const char *const wrote[] = {
+		"need to copy ", " copied", "syncing target", "Done!",
+	};
 	static const char *const lost[] = {
 		"server closed the connection unexpectedly",
 		"terminating connection due to administrator command",
@@ -565,10 +600,11 @@ static bool rewind_unreachable(const char *out, bool dry_run)
 		"no connection to the server",
 	};
 
+	for (size_t i = 0; i < sizeof(wrote) / sizeof(wrote[0]); i++)
+		if (!dry_run && strstr(out, wrote[i]))
+			return false;
 	if (strstr(out, "pg_rewind: error: connection to server"))
 		return true;
-	if (!dry_run)
-		return false;
 	for (size_t i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
 		if (strstr(out, lost[i]))
 			return true;
@@ -612,7 +648,10 @@ static void child_done(struct res *r, int status, const char *out)
 	}
 	if (d->op == PGO_NONE)
 		return;
-	last_line(out, line, sizeof(line));
+	if (s == PS_DRYRUN || s == PS_REWIND)
+		error_line(out, line, sizeof(line));
+	else
+		last_line(out, line, sizeof(line));
 	if (status < 0)
 		snprintf(line, sizeof(line), "killed (not done within its "
 			 "timeout)");
@@ -861,6 +900,7 @@ static int step_argv(struct pgd *d, enum pg_step s, char *argv[],
 			 c->data_dir);
 		argv[n++] = bufs[0], argv[n++] = bufs[2], argv[n++] = bufs[1];
 		argv[n++] = "--no-ensure-shutdown";
+		argv[n++] = "--progress"; /* see rewind_unreachable() */
 		if (s == PS_DRYRUN)
 			argv[n++] = "--dry-run";
 		*pw = d->password;

@@ -220,7 +220,7 @@ pg_init()
 # hp_conf_pg [HEARTBEAT [LEASE [HOLD_DOWN]]] - hp_conf's config with a
 # [resource db] section before [resource vip] (PostgreSQL is promoted
 # before the VIP moves to it).  Knobs: HP_PG_REPLICATION (sync, the
-# default, or async).  Passwords come from files (mode 0600).  Sets
+# default, or async), HP_PG_BIN_DIR (bin_dir; default: not set).  Passwords come from files (mode 0600).  Sets
 # HP_KEEP_DIR.
 hp_conf_pg()
 {
@@ -243,6 +243,7 @@ timeout = 2s
 action_timeout = 30s
 monitor_interval = 100ms
 keep_dir = $HP_KEEP_DIR"
+	[[ -z ${HP_PG_BIN_DIR:-} ]] || section+=$'\n'"bin_dir = $HP_PG_BIN_DIR"
 	grep -qx '\[resource vip\]' "$HP_CONF" ||
 		bail "hp_conf_pg: no [resource vip] in $HP_CONF"
 	awk -v sect="$section" '
