@@ -893,13 +893,24 @@ static bool peer_can_take_over(const struct elect *st, uint64_t now)
  * does not answer at all is that death, not a flapping check: a Redis
  * without persistence restarted by its supervisor comes back as an
  * empty master, and the standby resyncs from it within milliseconds
- * (found by the chaos runner: acknowledged writes lost). */
+ * (found by the chaos runner: acknowledged writes lost).
+ *
+ * With no standby to hand over to, a failing check keeps the primary
+ * (nothing better is on offer), but a store dead for a whole lease is
+ * not coming back by itself: the primary steps down, so that its
+ * resources start the store again as after a fence, and the node, being
+ * the one that can win, is elected again with the store's position. */
 static void check_health(struct elect *st, struct elect_actions *out,
 			 uint64_t now, uint32_t rand)
 {
-	if (st->role != ROLE_PRIMARY || st->healthy || st->paused ||
-	    !peer_can_take_over(st, now))
+	if (st->role != ROLE_PRIMARY || st->healthy || st->paused)
 		return;
+	if (!peer_can_take_over(st, now)) {
+		if (st->store_down &&
+		    now >= st->store_down_ms + st->conf.lease_ms)
+			step_down(st, out, WHY_STORE_DOWN, false, now, rand);
+		return;
+	}
 	if (st->was_failover && !st->store_down &&
 	    now < st->elected_ms + st->conf.hold_down_ms) {
 		if (st->last_why != WHY_HOLD_DOWN) {
@@ -1091,6 +1102,10 @@ void elect_step(const struct elect *cur, const struct elect_event *ev,
 	case EV_HEALTH:
 		next->healthy = ev->flag;
 		next->store_down = !ev->flag && ev->store_down;
+		if (!next->store_down)
+			next->store_down_ms = 0;
+		else if (!cur->store_down)
+			next->store_down_ms = now;
 		break;
 	case EV_POSITION:
 		next->has_position = ev->has_position;
@@ -1198,6 +1213,7 @@ const char *elect_why_name(enum elect_why w)
 		[WHY_SWITCHOVER] = "switchover",
 		[WHY_SWITCHOVER_ABORTED] = "switchover_aborted",
 		[WHY_PAUSE] = "pause",
+		[WHY_STORE_DOWN] = "store_down",
 	};
 
 	return (unsigned)w < WHY_MAX ? names[w] : "unknown";

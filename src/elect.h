@@ -48,6 +48,8 @@ enum elect_why {
 	WHY_SWITCHOVER,		/* operator asked for a planned hand-over */
 	WHY_SWITCHOVER_ABORTED,	/* the standby did not catch up in time */
 	WHY_PAUSE,		/* pause setting changed (own or adopted) */
+	WHY_STORE_DOWN,		/* own data store dead for a lease, no
+				 * standby to hand over to */
 	WHY_MAX
 };
 
@@ -168,6 +170,7 @@ struct elect {
 	bool has_committed;
 
 	bool store_down;	/* own data store does not answer (EV_HEALTH) */
+	uint64_t store_down_ms;	/* since when (0: it answers) */
 
 	/* standby side */
 	uint8_t leader;		/* primary of `term`, 0 = unknown */

@@ -194,6 +194,9 @@ static void role_events(struct voter *v, const struct elect *old,
 			   "another node leads a newer term" :
 			   why == WHY_UNHEALTHY ?
 			   "own checks fail; handed over" :
+			   why == WHY_STORE_DOWN ?
+			   "own data store dead for a lease and no standby "
+			   "to take over; it is started again" :
 			   planned ? "planned hand-over" :
 			   elect_why_name(why));
 	}

@@ -169,6 +169,18 @@ assert_true()
 	fi
 }
 
+# assert_false DESCRIPTION CMD... - the command fails now.
+assert_false()
+{
+	local desc=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		not_ok "$desc (succeeded: $*)"
+	else
+		ok "$desc"
+	fi
+}
+
 # Stop the test here (a later step would only fail in confusing ways).
 bail()
 {

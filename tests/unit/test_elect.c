@@ -315,6 +315,26 @@ static void primary_a_unfit_alone(struct elect *st)
 	st->healthy = false;
 }
 
+/* Agent 1 is primary, agent 2 unreachable, and agent 1's data store has
+ * not answered since `since`. */
+static void store_down_alone(struct elect *st, uint64_t since)
+{
+	primary_a_peer_unreachable(st);
+	st->healthy = false;
+	st->store_down = true;
+	st->store_down_ms = since;
+}
+
+static void primary_a_store_down_lease(struct elect *st)
+{
+	store_down_alone(st, T0 + 10 - LEASE_MS);
+}
+
+static void primary_a_store_down_short(struct elect *st)
+{
+	store_down_alone(st, T0 + 11 - LEASE_MS);
+}
+
 static void primary_a_peer_unhealthy(struct elect *st)
 {
 	primary_a(st);
@@ -567,6 +587,14 @@ static void extra_unhealthy_primary(const char *ctx, const struct elect *n,
 {
 	expect_eq(ctx, "healthy", 0, n->healthy);
 	expect_eq(ctx, "still primary", 1, elect_is_primary(n, T0 + 10));
+}
+
+static void extra_store_down_since(const char *ctx, const struct elect *n,
+				   const struct elect_actions *out)
+{
+	extra_unhealthy_primary(ctx, n, out);
+	expect_eq(ctx, "store_down", 1, n->store_down);
+	expect_eq(ctx, "store_down_ms", T0 + 10, n->store_down_ms);
 }
 
 static void extra_synced_a(const char *ctx, const struct elect *n,
@@ -952,6 +980,30 @@ static const struct row rows[] = {
 	ROLE_PRIMARY, 5, 1, T0 + LIVE, 0, 0, T0 + HB_MS,
 	{ { 0 } },
 	extra_unhealthy_primary,
+}, {
+	"a primary whose data store stops answering, with no standby to "
+	"take over, stays primary for now and notes since when",
+	primary_a_peer_unreachable,
+	{ .type = EV_HEALTH, .flag = false, .store_down = true }, T0 + 10,
+	ROLE_PRIMARY, 5, 1, T0 + LIVE, 0, 0, T0 + HB_MS,
+	{ { 0 } },
+	extra_store_down_since,
+}, {
+	"... still primary 1 ms short of a lease of a dead store",
+	primary_a_store_down_short, { .type = EV_TICK }, T0 + 10,
+	ROLE_PRIMARY, 5, 1, T0 + LIVE, 0, 0, T0 + HB_MS,
+	{ { 0 } },
+	extra_unhealthy_primary,
+}, {
+	"... steps down once its store has been dead a lease, so that the "
+	"store is started again (test_mdb_acked_alone, 2026-12-07)",
+	primary_a_store_down_lease, { .type = EV_TICK }, T0 + 10,
+	ROLE_STANDBY, 5, 1, 0, 0, 0, T0 + 10 + 2 * PROMISE,
+	{ ACT(ACT_FENCE, WHY_STORE_DOWN),
+	  ACT(ACT_ROLE, WHY_STORE_DOWN),
+	  { SEND(2, MSG_STEP_DOWN, 5) },
+	  { SEND(W, MSG_STEP_DOWN, 5) } },
+	NULL,
 }, {
 	"unhealthy primary with unhealthy standby does not step down",
 	primary_a_peer_unhealthy, { .type = EV_HEALTH, .flag = false },
