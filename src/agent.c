@@ -168,6 +168,23 @@ static void on_notify_fail(struct notify_set *set, const char *msg,
 	events_add(v->events, EVK_AGENT, SEV_WARNING, v->st.term, "%s", msg);
 }
 
+/* Like corosync's "not scheduled for N ms": a loop turn that came a
+ * lease late (a blocking call, CPU starvation, SIGSTOP) explains a
+ * lease lost without any fault outside this process. */
+enum { STALL_TICK_MS = 100 };
+
+static void stall_tick(uv_timer_t *t)
+{
+	struct voter *v = t->data;
+	uint64_t now = mono_ms(), gap = now - v->stall_last_ms;
+
+	if (v->stall_last_ms && gap > STALL_TICK_MS + v->conf.lease_ms)
+		hp_log(LOG_WARN, "the agent was not scheduled for %" PRIu64
+		       " ms (more than the lease): a blocking call, CPU "
+		       "starvation or a stop signal", gap - STALL_TICK_MS);
+	v->stall_last_ms = now;
+}
+
 static void health_retry(uv_timer_t *t)
 {
 	struct voter *v = t->data;
@@ -852,6 +869,10 @@ static void init_handles(struct voter *v)
 	v->health_timer.data = v;
 	uv_timer_init(v->loop, &v->res_kick);
 	v->res_kick.data = v;
+	uv_timer_init(v->loop, &v->stall_watch);
+	v->stall_watch.data = v;
+	uv_timer_start(&v->stall_watch, stall_tick, STALL_TICK_MS,
+		       STALL_TICK_MS);
 	uv_signal_init(v->loop, &v->sig_term);
 	uv_signal_init(v->loop, &v->sig_int);
 	uv_signal_init(v->loop, &v->sig_hup);

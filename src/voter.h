@@ -78,6 +78,8 @@ struct voter {
 	uv_timer_t timer;
 	uv_timer_t health_timer; /* retry after a failed promote */
 	uv_timer_t res_kick;	/* feed resource state from the loop */
+	uv_timer_t stall_watch;	/* notices the loop not running */
+	uint64_t stall_last_ms;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	const char *conf_path;	/* for SIGHUP reload */
 	struct guard *guard;

@@ -27,8 +27,10 @@ declare -A counter=([random]='[.rx_dropped[]] | add'
 for kind in random short long badtag cluster version replay; do
 	c=${counter[$kind]}
 	before=$(hp_field "$p" "$c")
+	# HELLOs claim to come from the primary's peer (from the primary
+	# itself they would be counted as "sender", not as replays).
 	in_ns c "$FORGE" "$HP_TMP/key" "$name" "$(node_addr "$p")" 5405 \
-		"$kind" 50
+		"$kind" 50 "$(node_id "$(peer_of "$p")")"
 	# Counting is asynchronous to our send: poll for it.
 	wait_for "$kind datagrams counted as dropped ($c)" 3000 \
 		hp_field "$p" "($c) >= $((before + 50))"

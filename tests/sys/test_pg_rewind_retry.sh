@@ -27,6 +27,8 @@ set -euo pipefail
 # shellcheck source=tests/sys/lib_pg.sh
 source "$(dirname "$0")/lib_pg.sh"
 
+# The wrapper lives under the test's directory (topo_up keeps it).
+HP_TMP=$(mktemp -d /tmp/hapair-sys.XXXXXX)
 WRAP=$HP_TMP/pgbin
 
 make_wrapper()
