@@ -560,6 +560,10 @@ static void after_recv(struct voter *v, const struct proto_msg *m)
 		trace_rtt(v, (now - m->hb_send_ms) * 1000);
 	if (!v->res || v->stopping)
 		return;
+	if (m->sender == (v->self == 1 ? 2 : 1) && (m->type == MSG_HELLO ||
+	    m->type == MSG_PREVOTE_REQ || m->type == MSG_VOTE_REQ))
+		res_set_peer_position(v->res, m->flags & PF_HAS_POSITION,
+				      m->position);
 	if ((m->type == MSG_HEARTBEAT && (m->flags & PF_SWITCHOVER)) ||
 	    m->type == MSG_STEP_DOWN) {
 		if (now >= v->monitor_kick_ms + MONITOR_KICK_MS) {

@@ -390,6 +390,14 @@ void res_set_handed_over(struct res_set *set)
 			set->res[i].ops->handed_over(&set->res[i]);
 }
 
+void res_set_peer_position(struct res_set *set, bool has, uint64_t position)
+{
+	for (int i = 0; i < set->n && !set->closing; i++)
+		if (set->res[i].ops->peer_position)
+			set->res[i].ops->peer_position(&set->res[i], has,
+						       position);
+}
+
 void res_monitor_soon(struct res *r)
 {
 	if (!r->set->closing && r->ops->monitor && r->monitor_ms)

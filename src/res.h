@@ -101,6 +101,10 @@ void res_set_unquiesce(struct res_set *set);
  * every write, nothing needs keeping aside on the coming demote. */
 void res_set_handed_over(struct res_set *set);
 
+/* The peer node's data position, as its message received now says
+ * (res_ops.peer_position). */
+void res_set_peer_position(struct res_set *set, bool has, uint64_t position);
+
 /* Run a monitoring round now (the state callback fires when it ends),
  * e.g. to learn the final position during a switchover. */
 void res_set_monitor_now(struct res_set *set);

@@ -51,6 +51,10 @@ struct res_ops {
 	 * exact final position, so the coming demote need not keep a copy
 	 * of its data.  NULL: nothing to do. */
 	void (*handed_over)(struct res *r);
+	/* The other data node just reported its store's position (a HELLO
+	 * or vote request received now: fresh, not a remembered one).
+	 * NULL: not needed. */
+	void (*peer_position)(struct res *r, bool has, uint64_t position);
 	/* One monitoring round: update r->state, then res_monitor_done().
 	 * NULL: nothing to watch (r->state is set once, in open). */
 	void (*monitor)(struct res *r);

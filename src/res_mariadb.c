@@ -375,15 +375,35 @@ static int alone_mark(struct mdd *d, bool present)
  * back (unhealthy: it cannot be elected) until it has followed a
  * primary, which brings those transactions back; the hold is a marker
  * file too, so an agent restart keeps it.  hapair promote --force
- * overrides it.
+ * overrides it.  So does the peer reporting, after the rollback, a
+ * position before the first rolled-back sequence number (gtid_strict_mode
+ * numbers a domain's transactions in order): it cannot hold any of them,
+ * and waiting for it to become primary would leave the pair without one
+ * if it is waiting for this node (chaos seed 20261209 trial 7).
  */
 static void hold_back(struct mdd *d, bool on)
 {
+	if (!on)
+		d->held_seq = 0;
 	if (d->held == on)
 		return;
 	if (mark(d, ROLLED_BACK, on) && on)
 		res_event(d->r, "%s: the hold is kept in memory only", d->where);
 	d->held = on;
+}
+
+static void md_peer_position(struct res *r, bool has, uint64_t position)
+{
+	struct mdd *d = r->priv;
+
+	if (!d->held || !d->held_seq || !has || position >= d->held_seq)
+		return;
+	res_event(r, "%s: the peer's position (%" PRIu64 ") is before the "
+		  "transactions crash recovery rolled back (from sequence "
+		  "%" PRIu64 "): it cannot hold them; eligible again",
+		  d->where, position, d->held_seq);
+	hold_back(d, false);
+	res_monitor_soon(r);
 }
 
 /* After MS_PROBE: did the start's crash recovery remove transactions
@@ -396,6 +416,7 @@ static void check_rollback(struct mdd *d)
 		return;
 	if (sscanf(d->rolled_back, "%lu-%lu-%lu", &dom, &sid, &seq) == 3 &&
 	    sid == d->server_id) {
+		d->held_seq = dom == d->c->gtid_domain ? seq : 0;
 		res_event(d->r, "%s: crash recovery rolled back this server's "
 			  "own transactions from GTID %s on (the standby may "
 			  "hold them, acknowledged to clients): not eligible "
@@ -1766,6 +1787,7 @@ const struct res_ops res_mariadb_ops = {
 	.quiesce = md_quiesce,
 	.unquiesce = md_unquiesce,
 	.handed_over = md_handed_over,
+	.peer_position = md_peer_position,
 	.monitor = md_monitor,
 	.set_sync = md_set_sync,
 	.fence_sync = md_fence_sync,

@@ -148,6 +148,9 @@ struct mdd {
 	bool require_sync;	/* sync mode: semi-sync master required */
 	char rolled_back[64];	/* MS_START: recovery removed binlog
 				 * transactions from this GTID on */
+	uint64_t held_seq;	/* the first rolled-back sequence number in
+				 * gtid_domain (0: unknown, as after an
+				 * agent restart) */
 	bool held;		/* own transactions rolled back: not
 				 * eligible until it followed a primary */
 	bool truncating;	/* MS_START: crash recovery may roll back
